@@ -1,0 +1,212 @@
+"""Ports: the small interfaces services depend on. Adapters implement them; tests use Fake*.
+
+Nothing here does I/O. Errors raised by adapters are the exceptions defined below, so services
+never see an SDK exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+Document = dict[str, Any]
+
+
+# ---------------------------------------------------------------- errors shared by adapters
+class StoreError(Exception):
+    """Base class for metadata store failures."""
+
+
+class NotFound(StoreError):
+    """The document does not exist (or the blob does not)."""
+
+
+class Conflict(StoreError):
+    """A document with this id already exists in this partition."""
+
+
+class PreconditionFailed(StoreError):
+    """The ETag given with a replace/delete no longer matches (someone else wrote first)."""
+
+
+class DependencyUnavailable(Exception):
+    """A dependency (store, blob storage, key vault, email) could not be reached."""
+
+    def __init__(self, dependency: str, detail: str = "") -> None:
+        super().__init__(f"{dependency} unavailable: {detail}")
+        self.dependency = dependency
+
+
+class EncryptionRejected(Exception):
+    """A blob is not acceptable ciphertext: plaintext, v1, tampered, foreign key..."""
+
+    def __init__(self, reason_code: str, detail: str = "") -> None:
+        super().__init__(f"{reason_code}: {detail}")
+        self.reason_code = reason_code
+
+
+class UnknownKey(EncryptionRejected):
+    def __init__(self, kid: str = "") -> None:
+        super().__init__("foreign-key", "the content key was not wrapped by our key")
+
+
+# ---------------------------------------------------------------- metadata store
+@dataclass(frozen=True)
+class ContainerSpec:
+    """A Cosmos container / SQLite table: its name and partition key field (without the '/')."""
+
+    name: str
+    partition_key: str
+
+
+# The containers the code uses (Bicep declares the same names and keys; a test checks it).
+PATIENTS = ContainerSpec("patients", "patientId")  # profile, folders, images, shares, comments
+CLINICS = ContainerSpec("clinics", "clinicId")  # clinic, members, cases (worklist)
+AUDIT = ContainerSpec("audit", "patientId")  # append-only access log; outlives erasure
+LOOKUPS = ContainerSpec("lookups", "key")  # share codes, memberships by sub, idempotency marks
+CONTAINERS = (PATIENTS, CLINICS, AUDIT, LOOKUPS)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Document]
+    continuation: str | None = None
+
+
+class MetadataStore(Protocol):
+    """Document store, one partition key per container. Documents are JSON-able dicts.
+
+    Every stored document carries `id`, its partition key field and `_etag` (set by the store).
+    """
+
+    def ensure_containers(self) -> None: ...
+
+    def create(self, container: ContainerSpec, doc: Document) -> Document:
+        """Insert; raises Conflict when (partition, id) exists. Returns the doc with `_etag`."""
+
+    def read(self, container: ContainerSpec, partition: str, id: str) -> Document:
+        """Point read; raises NotFound."""
+
+    def replace(self, container: ContainerSpec, doc: Document, *, if_match: str | None) -> Document:
+        """Replace by (partition, id); with if_match, raises PreconditionFailed on a stale ETag."""
+
+    def upsert(self, container: ContainerSpec, doc: Document) -> Document: ...
+
+    def delete(self, container: ContainerSpec, partition: str, id: str, *, if_match: str | None = None) -> None:
+        """Raises NotFound when absent, PreconditionFailed on a stale ETag."""
+
+    def query(
+        self,
+        container: ContainerSpec,
+        partition: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int = 50,
+        continuation: str | None = None,
+    ) -> Page:
+        """Single-partition query. `where` is field == value (top-level fields; None matches a
+        missing/null field). Paged with an opaque continuation token (None when no more)."""
+
+    def ping(self) -> None:
+        """Raises DependencyUnavailable when the store cannot be reached."""
+
+
+# ---------------------------------------------------------------- keys
+class KeyEncryptionKey(Protocol):
+    """The interface azure-storage-blob's client-side encryption expects of a KEK."""
+
+    def wrap_key(self, key: bytes) -> bytes: ...
+
+    def unwrap_key(self, key: bytes, algorithm: str) -> bytes: ...
+
+    def get_kid(self) -> str: ...
+
+    def get_key_wrap_algorithm(self) -> str: ...
+
+
+class KeyEncryptionKeyProvider(Protocol):
+    """Our KEK: the current version wraps, any version of the same key unwraps."""
+
+    def current(self) -> KeyEncryptionKey: ...
+
+    def resolve(self, kid: str) -> KeyEncryptionKey:
+        """Key resolver for decryption; raises UnknownKey for a kid outside our key."""
+
+    def public_jwk(self) -> dict[str, Any]:
+        """Public half of the current version as a JWK (kty, n, e, kid, alg=RSA-OAEP-256)."""
+
+
+# ---------------------------------------------------------------- blobs
+UPLOADS = "uploads"  # ciphertext exactly as the phone sent it
+IMAGES = "images"  # accepted originals + thumbnail/preview, re-encrypted by the server
+EXPORTS = "exports"  # encrypted EPR export packages
+BLOB_CONTAINERS = (UPLOADS, IMAGES, EXPORTS)
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    name: str
+    etag: str
+    size: int
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+class BlobStore(Protocol):
+    def ensure_containers(self) -> None: ...
+
+    def put_encrypted(self, container: str, name: str, data: bytes | Iterable[bytes], *, metadata: Mapping[str, str] | None = None) -> BlobInfo:
+        """Encrypt with client-side encryption v2 under the current KEK and store."""
+
+    def read_decrypted(self, container: str, name: str) -> Iterator[bytes]:
+        """Verify the blob is our v2 AES-GCM ciphertext, then yield plaintext chunks (bounded memory).
+        Raises EncryptionRejected (v1, plaintext, tampered, foreign key), NotFound."""
+
+    def info(self, container: str, name: str) -> BlobInfo: ...
+
+    def delete(self, container: str, name: str) -> None:
+        """Deleting an absent blob is not an error."""
+
+    def delete_prefix(self, container: str, prefix: str) -> int: ...
+
+    def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]: ...
+
+    def upload_url(self, container: str, name: str, expires_at: datetime) -> str:
+        """A SAS URL for exactly this blob: create+write only, valid until expires_at."""
+
+    def ping(self) -> None: ...
+
+
+# ---------------------------------------------------------------- queues, email, clock
+NOTIFICATIONS_QUEUE = "notifications"
+EXPORT_JOBS_QUEUE = "export-jobs"
+QUEUES = (NOTIFICATIONS_QUEUE, EXPORT_JOBS_QUEUE)
+
+
+class MessageQueue(Protocol):
+    def send(self, queue: str, message: Mapping[str, Any]) -> None:
+        """Enqueue a JSON message (ids only: never patient data)."""
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    # Deterministic id: the same notification is never sent twice.
+    message_id: str = ""
+
+
+class EmailSender(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Raises DependencyUnavailable when the service cannot take the message."""
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now(self) -> datetime: ...
