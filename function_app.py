@@ -1,0 +1,41 @@
+"""Azure Functions entry point: only wiring. Each functions/ module contributes one blueprint."""
+
+import azure.functions as func
+
+from functions import (
+    admin_clinics,
+    audit_log,
+    clinic_cases,
+    comments,
+    dev_tokens,
+    folders,
+    health,
+    images,
+    notifications,
+    profile,
+    sharing,
+    upload_processing,
+    uploads,
+)
+from shared_code import bootstrap
+
+bootstrap.startup()  # a missing or malformed setting fails here, naming it, not at the first request
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+MODULES = (
+    health,
+    profile,
+    dev_tokens,
+    admin_clinics,
+    folders,
+    uploads,
+    images,
+    upload_processing,
+    sharing,
+    clinic_cases,
+    comments,
+    audit_log,
+    notifications,
+)
+for module in MODULES:
+    app.register_functions(module.bp)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Idempotent setup on a fresh Debian machine (Python 3.11, Node 20, root): Debian packages when
+# missing, the venv with pinned requirements, npm packages into tools/node, local.settings.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v dciodvfy >/dev/null 2>&1 || need_apt+=(dicom3tools)
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+if ((${#need_apt[@]})); then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+stamp=.venv/.requirements.sha
+want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: creating the Python virtual environment (.venv)"
+  "$PY" -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi
+
+nstamp=tools/node/node_modules/.lock.sha
+nwant=$(sha256sum tools/node/package-lock.json | cut -d' ' -f1)
+if [ ! -d tools/node/node_modules ] || [ "$(cat "$nstamp" 2>/dev/null)" != "$nwant" ]; then
+  echo "setup: installing npm packages into tools/node"
+  (cd tools/node && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$nwant" > "$nstamp"
+fi
+
+mkdir -p .local
+[ -f local.settings.json ] || cp local.settings.example.json local.settings.json

@@ -1,0 +1,251 @@
+"""HTTP conventions shared by every function: auth, body parsing, problem+json, correlation ids.
+
+A function module declares a route and writes a handler taking an `ApiCall`; `endpoint(...)` turns
+it into the `(req: func.HttpRequest) -> func.HttpResponse` the Functions runtime calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import azure.functions as func
+import jsonschema
+
+from shared_code.auth.principal import ADMIN, CLINICIAN, PATIENT, Principal
+from shared_code.domain.errors import (
+    BadRequest,
+    DomainError,
+    NotFoundError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from shared_code.ports import Conflict, DependencyUnavailable, NotFound, PreconditionFailed
+
+log = logging.getLogger("skinvault.api")
+
+PROBLEM_BASE = "https://skinvault.nhs.example/problems/"
+CORRELATION_HEADER = "X-Correlation-Id"
+_CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+ANY_USER = (PATIENT, CLINICIAN, ADMIN)
+STAFF = (CLINICIAN, ADMIN)
+
+BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def problem(
+    status: int, type_slug: str, title: str, detail: str, *, correlation_id: str = "", extra: Mapping[str, Any] | None = None
+) -> func.HttpResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + type_slug, "title": title, "status": status, "detail": detail}
+    if correlation_id:
+        body["correlationId"] = correlation_id
+    if extra:
+        body.update(extra)
+    headers = dict(BASE_HEADERS)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="skinvault"'
+    if correlation_id:
+        headers[CORRELATION_HEADER] = correlation_id
+    return func.HttpResponse(json.dumps(body), status_code=status, headers=headers, mimetype="application/problem+json", charset="utf-8")
+
+
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(data, separators=(",", ":"), default=str),
+        status_code=status,
+        headers={**BASE_HEADERS, **(headers or {})},
+        mimetype="application/json",
+        charset="utf-8",
+    )
+
+
+def no_content() -> func.HttpResponse:
+    return func.HttpResponse(status_code=204, headers=dict(BASE_HEADERS))
+
+
+def binary_response(data: bytes, content_type: str, *, filename: str | None = None) -> func.HttpResponse:
+    headers = dict(BASE_HEADERS)
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return func.HttpResponse(data, status_code=200, headers=headers, mimetype=content_type)
+
+
+def correlation_id_of(req: func.HttpRequest) -> str:
+    given = req.headers.get(CORRELATION_HEADER, "")
+    return given if _CORRELATION_RE.match(given) else str(uuid.uuid4())
+
+
+@dataclass
+class ApiCall:
+    req: func.HttpRequest
+    principal: Principal | None
+    services: Any
+    correlation_id: str
+    body: Any = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    def param(self, name: str) -> str:
+        value = self.req.route_params.get(name, "")
+        if not value or len(value) > 128:
+            raise NotFoundError()
+        return value
+
+    def query(self, name: str, default: str | None = None) -> str | None:
+        value = self.req.params.get(name)
+        return default if value is None or value == "" else value
+
+    def paging(self) -> tuple[int, str | None]:
+        raw = self.query("limit", "50")
+        try:
+            limit = int(raw or "50")
+        except ValueError:
+            raise BadRequest("limit must be a whole number from 1 to 200") from None
+        if not 1 <= limit <= 200:
+            raise BadRequest("limit must be a whole number from 1 to 200")
+        token = self.query("continuationToken")
+        return limit, token
+
+    @property
+    def user(self) -> Principal:
+        assert self.principal is not None
+        return self.principal
+
+
+Handler = Callable[[ApiCall], Any]
+
+
+def _parse_body(req: func.HttpRequest, schema: Mapping[str, Any], max_bytes: int) -> Any:
+    raw = req.get_body() or b""
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+    content_type = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType("Send the request body as application/json.")
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if data is None:
+        raise BadRequest("The request needs a JSON body.")
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        details = [{"pointer": "/" + "/".join(str(p) for p in e.path), "detail": _schema_message(e)} for e in errors[:10]]
+        raise BadRequest("The request body does not match the expected fields.", errors=details)
+    return data
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    # Never echo the offending value back (it may be patient data): describe the rule only.
+    if error.validator == "additionalProperties":
+        return "unknown field"
+    if error.validator == "required":
+        return "a required field is missing: " + ", ".join(error.validator_value) if isinstance(error.validator_value, list) else "required"
+    if error.validator == "type":
+        return f"must be of type {error.validator_value}"
+    if error.validator in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems"):
+        return f"{error.validator} is {error.validator_value}"
+    if error.validator == "enum":
+        return "must be one of: " + ", ".join(map(str, error.validator_value))
+    if error.validator == "format":
+        return f"must be a valid {error.validator_value}"
+    return f"breaks the {error.validator} rule"
+
+
+def _map_exception(exc: Exception, correlation_id: str) -> func.HttpResponse:
+    if isinstance(exc, DomainError):
+        extra: dict[str, Any] = {"errors": exc.errors} if exc.errors else {}
+        resp = problem(exc.status, exc.type_slug, exc.title, exc.detail, correlation_id=correlation_id, extra=extra)
+        retry = getattr(exc, "retry_after_seconds", None)
+        if retry:
+            resp.headers["Retry-After"] = str(retry)
+        return resp
+    if isinstance(exc, NotFound):
+        e = NotFoundError()
+        return problem(404, e.type_slug, e.title, e.detail, correlation_id=correlation_id)
+    if isinstance(exc, PreconditionFailed):
+        return problem(412, "precondition-failed", "Changed by someone else", "Reload and try again.", correlation_id=correlation_id)
+    if isinstance(exc, Conflict):
+        return problem(409, "conflict", "Conflict", "It already exists.", correlation_id=correlation_id)
+    if isinstance(exc, DependencyUnavailable):
+        log.warning("dependency unavailable dependency=%s correlation_id=%s", exc.dependency, correlation_id)
+        resp = problem(
+            503,
+            "dependency-unavailable",
+            "Service temporarily unavailable",
+            "Part of SkinVault is not answering. Nothing was lost; try again in a minute.",
+            correlation_id=correlation_id,
+        )
+        resp.headers["Retry-After"] = "30"
+        return resp
+    # Unexpected: log the type and where, never the message (it may hold data).
+    frames = "".join(traceback.format_tb(exc.__traceback__)[-3:])
+    log.error("unhandled error type=%s correlation_id=%s at:\n%s", type(exc).__name__, correlation_id, frames)
+    return problem(500, "internal-error", "Something went wrong", "Try again later.", correlation_id=correlation_id)
+
+
+def endpoint(
+    *,
+    roles: tuple[str, ...] | None = (PATIENT,),
+    body: Mapping[str, Any] | None = None,
+    services: Callable[[], Any] | None = None,
+    wrong_role: type[DomainError] = NotFoundError,
+) -> Callable[[Handler], Callable[[func.HttpRequest], func.HttpResponse]]:
+    """Wrap a handler: authenticate (roles=None means public), parse and validate the body, map errors."""
+
+    def decorate(fn: Handler) -> Callable[[func.HttpRequest], func.HttpResponse]:
+        def handler(req: func.HttpRequest) -> func.HttpResponse:
+            correlation_id = correlation_id_of(req)
+            try:
+                from shared_code import bootstrap
+
+                svc = services() if services else bootstrap.services()
+                principal = None
+                if roles is not None:
+                    principal = svc.authenticate(req.headers.get("Authorization"))
+                    if principal.kind not in roles:
+                        # Patient data: staff learn nothing (404). Admin/clinic tools: 403.
+                        raise wrong_role("This is not available to your account.") if wrong_role is not NotFoundError else NotFoundError()
+                call = ApiCall(req=req, principal=principal, services=svc, correlation_id=correlation_id)
+                if body is not None:
+                    call.body = _parse_body(req, body, svc.settings.max_request_body_bytes)
+                result = fn(call)
+                resp = result if isinstance(result, func.HttpResponse) else json_response(result)
+                for k, v in call.response_headers.items():
+                    resp.headers[k] = v
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a problem response
+                resp = _map_exception(exc, correlation_id)
+            resp.headers[CORRELATION_HEADER] = correlation_id
+            return resp
+
+        handler.__annotations__ = {"req": func.HttpRequest, "return": func.HttpResponse}
+        handler.__name__ = fn.__name__
+        handler.__qualname__ = fn.__qualname__
+        handler.__doc__ = fn.__doc__
+        handler.__module__ = fn.__module__
+        return handler
+
+    return decorate
+
+
+def encode_token(data: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, json.JSONDecodeError):
+        raise BadRequest("continuationToken is not valid") from None
+    if not isinstance(data, dict):
+        raise BadRequest("continuationToken is not valid")
+    return data

@@ -1,0 +1,92 @@
+"""Local-only token issuer for demo users. Enabled by DEV_ISSUER_ENABLED; refused in Azure.
+
+Its RSA key lives in a git-ignored PEM file created on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shared_code.domain.errors import RuleViolation, Unauthenticated
+
+ROLES = ("patient", "clinician", "admin")
+TOKEN_LIFETIME_SECONDS = 3600
+
+
+class DevIssuerRefused(RuntimeError):
+    pass
+
+
+class DevIssuer:
+    def __init__(self, key_path: str, issuer: str, audience: str, *, clinician_role: str, admin_role: str) -> None:
+        if os.environ.get("WEBSITE_INSTANCE_ID"):
+            raise DevIssuerRefused("the dev token issuer refuses to run in Azure (WEBSITE_INSTANCE_ID is set)")
+        self.issuer = issuer
+        self.audience = audience
+        self._role_claims = {"patient": [], "clinician": [clinician_role], "admin": [admin_role]}
+        self._key_path = Path(key_path)
+        self._lock = threading.Lock()
+        self._private_key: rsa.RSAPrivateKey | None = None
+
+    def _key(self) -> rsa.RSAPrivateKey:
+        with self._lock:
+            if self._private_key is None:
+                if self._key_path.exists():
+                    loaded = serialization.load_pem_private_key(self._key_path.read_bytes(), password=None)
+                    assert isinstance(loaded, rsa.RSAPrivateKey)
+                    self._private_key = loaded
+                else:
+                    self._key_path.parent.mkdir(parents=True, exist_ok=True)
+                    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+                    fd = os.open(self._key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "wb") as f:
+                        f.write(pem)
+                    self._private_key = key
+            return self._private_key
+
+    @property
+    def kid(self) -> str:
+        der = self._key().public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return "dev-" + hashlib.sha256(der).hexdigest()[:16]
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self._key().public_key(), as_dict=True)
+        jwk.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
+        return {"keys": [jwk]}
+
+    def key_for(self, kid: str | None) -> Any:
+        if kid != self.kid:
+            raise Unauthenticated("The token was signed with an unknown key.")
+        return self._key().public_key()
+
+    def mint(self, sub: str, name: str, role: str, email: str | None = None, *, lifetime: int = TOKEN_LIFETIME_SECONDS) -> dict[str, Any]:
+        if role not in ROLES:
+            raise RuleViolation(f"role must be one of {', '.join(ROLES)}")
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": sub,
+            "name": name,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "jti": str(uuid.uuid4()),
+        }
+        if email:
+            claims["email"] = email
+        if self._role_claims[role]:
+            claims["roles"] = self._role_claims[role]
+        token = jwt.encode(claims, self._key(), algorithm="RS256", headers={"kid": self.kid})
+        return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}

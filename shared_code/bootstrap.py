@@ -1,0 +1,178 @@
+"""The one place that builds adapters and services, once per worker. Tests pass fakes in with `override`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from shared_code.auth.dev_issuer import DevIssuer
+from shared_code.auth.principal import CLINICIAN, Principal
+from shared_code.auth.tokens import HttpJwks, TokenValidator, TrustedIssuer
+from shared_code.config import Settings
+from shared_code.ports import (
+    BlobStore,
+    EmailSender,
+    KeyEncryptionKeyProvider,
+    MessageQueue,
+    MetadataStore,
+)
+
+log = logging.getLogger("skinvault.bootstrap")
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Everything a function needs. Built once; services are cheap objects over the adapters."""
+
+    settings: Settings
+    store: MetadataStore
+    blobs: BlobStore
+    queue: MessageQueue
+    kek: KeyEncryptionKeyProvider
+    email: EmailSender
+    validator: TokenValidator
+    clock: Any = field(default_factory=SystemClock)
+    dev_issuer: DevIssuer | None = None
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        from shared_code.services import clinics
+
+        identity = self.validator.validate(authorization)
+        clinic_ids: tuple[str, ...] = ()
+        if identity.kind == CLINICIAN:
+            clinic_ids = tuple(clinics.clinic_ids_of_member(self.store, identity.sub))
+        return Principal(
+            kind=identity.kind, sub=identity.sub, issuer=identity.issuer, name=identity.name, email=identity.email, clinic_ids=clinic_ids
+        )
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def build(settings: Settings) -> Services:
+    """Build real adapters from settings. No network calls happen here."""
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    credential: Any = None
+
+    def azure_credential() -> Any:
+        nonlocal credential
+        if credential is None:
+            credential = (
+                ManagedIdentityCredential(client_id=settings.storage_client_id)
+                if settings.storage_client_id
+                else DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            )
+        return credential
+
+    # keys
+    kek: KeyEncryptionKeyProvider
+    if settings.kek_provider == "local":
+        from shared_code.adapters.local_kek import LocalKekProvider
+
+        kek = LocalKekProvider(settings.kek_pem_path or ".local/kek.pem")
+    else:
+        from shared_code.adapters.keyvault_kek import KeyVaultKekProvider
+
+        kek = KeyVaultKekProvider(settings.key_vault_uri or "", settings.kek_name or "", azure_credential())
+
+    # blobs + queues
+    from shared_code.adapters.blob_store import AzureBlobStore
+    from shared_code.adapters.storage_queue import StorageQueue
+
+    blobs: BlobStore
+    queue: MessageQueue
+    if settings.storage_connection_string:
+        blobs = AzureBlobStore.from_connection_string(settings.storage_connection_string, kek)
+        queue = StorageQueue.from_connection_string(settings.storage_connection_string)
+    else:
+        blobs = AzureBlobStore.from_identity(settings.storage_blob_uri or "", azure_credential(), kek)
+        queue = StorageQueue.from_identity(settings.storage_queue_uri or "", azure_credential())
+
+    # metadata
+    store: MetadataStore
+    if settings.metadata_store == "sqlite":
+        from shared_code.adapters.sqlite_store import SqliteMetadataStore
+
+        store = SqliteMetadataStore(settings.sqlite_path or ".local/skinvault.db")
+    else:
+        from shared_code.adapters.cosmos_store import CosmosMetadataStore
+
+        store = CosmosMetadataStore(
+            settings.cosmos_endpoint or "", settings.cosmos_database or "skinvault", settings.cosmos_key or azure_credential()
+        )
+
+    # email
+    email: EmailSender
+    if settings.email_sender == "outbox":
+        from shared_code.adapters.outbox_email import OutboxEmailSender
+
+        email = OutboxEmailSender(settings.email_outbox_dir or ".local/outbox", settings.email_from_address)
+    else:
+        from shared_code.adapters.acs_email import AcsEmailSender
+
+        email = AcsEmailSender(settings.acs_endpoint or "", azure_credential(), settings.email_from_address)
+
+    dev_issuer = None
+    if settings.dev_issuer_enabled:
+        dev_issuer = DevIssuer(
+            settings.dev_issuer_key_path or ".local/dev-issuer.pem",
+            settings.patient_issuer,
+            settings.patient_audience,
+            clinician_role=settings.clinician_role,
+            admin_role=settings.admin_role,
+        )
+    validator = build_validator(settings, dev_issuer)
+    return Services(settings=settings, store=store, blobs=blobs, queue=queue, kek=kek, email=email, validator=validator, dev_issuer=dev_issuer)
+
+
+def build_validator(settings: Settings, dev_issuer: DevIssuer | None) -> TokenValidator:
+    issuers: list[TrustedIssuer] = []
+    same_issuer = settings.patient_issuer == settings.staff_issuer
+    for issuer, audience, jwks_uri, kind in (
+        (settings.patient_issuer, settings.patient_audience, settings.patient_jwks_uri, "any" if same_issuer else "patient"),
+        (settings.staff_issuer, settings.staff_audience, settings.staff_jwks_uri, "staff"),
+    ):
+        if same_issuer and kind == "staff":
+            continue
+        keys: Any
+        if dev_issuer is not None and issuer == dev_issuer.issuer:
+            keys = dev_issuer  # in-process: the dev issuer's own public key
+        else:
+            keys = HttpJwks(jwks_uri)
+        issuers.append(TrustedIssuer(issuer=issuer, audience=audience, keys=keys, kind=kind))
+    return TokenValidator(issuers, clinician_role=settings.clinician_role, admin_role=settings.admin_role)
+
+
+def startup() -> Settings:
+    """Validate settings at start-up so a bad one fails loudly and by name, before any request."""
+    return Settings.from_env()
+
+
+def services() -> Services:
+    global _services
+    if _services is None:
+        with _lock:
+            if _services is None:
+                _services = build(Settings.from_env())
+                try:
+                    _services.store.ensure_containers()
+                except Exception as exc:  # noqa: BLE001 - store may be down at start; health reports it
+                    log.warning("metadata store not ready at start-up: %s", type(exc).__name__)
+    return _services
+
+
+def override(replacement: Services | None) -> None:
+    """Tests: use these services (or None to rebuild from the environment on next use)."""
+    global _services
+    with _lock:
+        _services = replacement

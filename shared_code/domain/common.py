@@ -1,0 +1,51 @@
+"""Small pure helpers shared by the domain and services."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, date, datetime
+
+SHARE_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out and type
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    """Deterministic id for things a retried trigger may create twice."""
+    return f"{prefix}-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_instant(value: str) -> datetime:
+    """ISO 8601 date-time with a zone (Z or offset); raises ValueError otherwise."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("a time zone is required")
+    return moment.astimezone(UTC)
+
+
+def parse_date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def new_share_code() -> str:
+    raw = "".join(secrets.choice(SHARE_CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalise_share_code(value: str) -> str:
+    cleaned = "".join(ch for ch in value.upper() if ch.isalnum())
+    return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else cleaned
+
+
+def public_view(doc: dict, *, drop: tuple[str, ...] = ()) -> dict:
+    """A stored document as the API shows it: no store internals, no partition keys unless asked."""
+    hidden = {"_etag", "type", "patientId", "clinicId", "key", *drop}
+    return {k: v for k, v in doc.items() if k not in hidden and not k.startswith("_")}

@@ -1,0 +1,97 @@
+"""Patient control over the whole account: download everything, or erase everything.
+
+Erasure removes every blob in every container and all metadata, and ends every share. The audit
+trail of who accessed what stays (it holds ids, never images, notes or names).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import zipfile
+from typing import Any
+
+from shared_code.auth.principal import Principal
+from shared_code.domain.common import iso
+from shared_code.ports import BLOB_CONTAINERS, CLINICS, IMAGES, PATIENTS
+from shared_code.services import access, comments, profile, sharing
+from shared_code.services.library import folder_view, image_blob_name, image_view
+
+log = logging.getLogger("skinvault.account")
+
+SPOOL_BYTES = 32 * 1024 * 1024
+
+
+def _all(store: Any, patient_id: str, doc_type: str, order_by: str = "createdAt") -> list[dict]:
+    out: list[dict] = []
+    cont = None
+    while True:
+        page = store.query(PATIENTS, patient_id, where={"type": doc_type}, order_by=order_by, limit=500, continuation=cont)
+        out.extend(page.items)
+        if not page.continuation:
+            return out
+        cont = page.continuation
+
+
+def export_everything(services: Any, user: Principal) -> bytes:
+    """A ZIP of the patient's decrypted originals, metadata and annotations, and clinic comments."""
+    store, pid = services.store, user.patient_id
+    prof = profile.get_or_create(store, user, services.clock.now())
+    folders = _all(store, pid, "folder")
+    images = _all(store, pid, "image", order_by="capturedAt")
+    shares = sharing.list_shares(services, user, 200, None)["items"]
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as zf:
+            names = {f["id"]: f["name"] for f in folders}
+            listing = []
+            for image in images:
+                entry = image_view(image)
+                if image.get("status") == "ready":
+                    folder = _safe(names.get(image["folderId"], "folder"))
+                    arcname = f"photos/{folder}/{(image.get('capturedAt') or '')[:19].replace(':', '-')}_{image['id'][-8:]}.jpg"
+                    with zf.open(arcname, "w", force_zip64=True) as out:
+                        for chunk in services.blobs.read_decrypted(IMAGES, image_blob_name(pid, image["id"], "original")):
+                            out.write(chunk)
+                    entry["file"] = arcname
+                listing.append(entry)
+            data = {
+                "exportedAt": iso(services.clock.now()),
+                "profile": profile.profile_view(prof),
+                "folders": [folder_view(f) for f in folders],
+                "images": listing,
+                "comments": comments.comments_of_patient(store, pid),
+                "shares": shares,
+            }
+            zf.writestr("skinvault.json", json.dumps(data, indent=2, default=str))
+            zf.writestr("README.txt", "Your SkinVault photos and notes. skinvault.json lists every folder, photo, note and clinic comment.\n")
+        spool.seek(0)
+        return spool.read()
+
+
+def _safe(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in name).strip()
+    return cleaned[:60] or "folder"
+
+
+def erase(services: Any, user: Principal) -> None:
+    store, blobs, pid = services.store, services.blobs, user.patient_id
+    sharing.end_all_shares(services, pid)
+    for container in BLOB_CONTAINERS:
+        blobs.delete_prefix(container, f"{pid}/")
+    # clinic-side cases go too (the worklist must not keep a ghost of the patient)
+    for share in _all(store, pid, "share", order_by="grantedAt"):
+        try:
+            store.delete(CLINICS, share["clinicId"], sharing.case_id_for(share["clinicId"], pid))
+        except Exception:  # noqa: BLE001,S110 - already gone
+            pass
+    for doc_type, kind in (("image", "img"), ("folder", "fld")):
+        for doc in _all(store, pid, doc_type):
+            access.forget_owner(store, kind, doc["id"])
+    if hasattr(store, "delete_partition"):
+        store.delete_partition(PATIENTS, pid)
+    else:  # pragma: no cover - every adapter has it
+        for doc_type in ("image", "folder", "share", "comment", "profile", "export"):
+            for doc in _all(store, pid, doc_type):
+                store.delete(PATIENTS, pid, doc["id"])
+    log.info("account erased patient_id=%s", pid)

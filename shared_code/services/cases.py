@@ -1,0 +1,220 @@
+"""The clinic's side: worklist, case view, reviewed, triage. Every read re-checks the share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared_code.api.http import decode_token, encode_token
+from shared_code.auth.principal import CLINICIAN, Principal
+from shared_code.domain.common import iso
+from shared_code.domain.errors import NotFoundError
+from shared_code.domain.sharing import covers_folder
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound, PreconditionFailed
+from shared_code.services import access, audit, clinics, profile
+from shared_code.services.library import folder_view, image_view
+
+TRIAGE_OUTCOMES = (
+    "list-for-excision",
+    "sun-damage-treatment-follow-up",
+    "routine-follow-up",
+    "urgent-suspected-cancer-referral",
+    "discharge",
+    "request-more-photos",
+)
+TRIAGE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["outcome"],
+    "properties": {"outcome": {"enum": list(TRIAGE_OUTCOMES)}, "note": {"type": ["string", "null"], "maxLength": 2000}},
+}
+FILTERS = {"all": {}, "new": {"hasNew": True}, "awaiting-triage": {"awaitingTriage": True}}
+
+
+def _patient_summary(store: Any, patient_id: str) -> dict:
+    prof = profile.read_profile(store, patient_id) or {}
+    return {"displayName": prof.get("displayName") or "", "dateOfBirth": prof.get("dateOfBirth"), "nhsNumber": prof.get("nhsNumber")}
+
+
+def _folders_in_scope(store: Any, patient_id: str, share: dict) -> list[dict]:
+    page = store.query(PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt", limit=500)
+    return [f for f in page.items if covers_folder(share, f["id"])]
+
+
+def _triage_view(case: dict) -> dict | None:
+    return case.get("triage")
+
+
+def worklist(services: Any, user: Principal, filter_name: str | None, limit: int, token: str | None) -> dict:
+    from shared_code.domain.errors import BadRequest
+
+    store, now = services.store, services.clock.now()
+    filter_name = filter_name or "all"
+    if filter_name not in FILTERS:
+        raise BadRequest("filter must be new, awaiting-triage or all.")
+    state = decode_token(token) if token else {}
+    clinic_ids = list(user.clinic_ids)
+    index = int(state.get("i", 0))
+    cont = state.get("c")
+    items: list[dict] = []
+    next_token = None
+    while index < len(clinic_ids) and len(items) < limit:
+        clinic_id = clinic_ids[index]
+        page = store.query(
+            CLINICS,
+            clinic_id,
+            where={"type": "case", "active": True, **FILTERS[filter_name]},
+            order_by="lastActivityAt",
+            descending=True,
+            limit=limit - len(items),
+            continuation=cont,
+        )
+        for case in page.items:
+            share = access.active_share(store, case["patientId"], (clinic_id,), now)
+            if share is None:
+                continue  # expired since: not listed
+            audit.record(
+                store,
+                now,
+                patient_id=case["patientId"],
+                actor_kind=CLINICIAN,
+                actor_id=user.sub,
+                action="viewed-worklist",
+                clinic_id=clinic_id,
+                target_type="case",
+                target_id=case["id"],
+            )
+            folders = _folders_in_scope(store, case["patientId"], share)
+            items.append(
+                {
+                    "caseId": case["id"],
+                    "clinicId": clinic_id,
+                    "patient": _patient_summary(store, case["patientId"]),
+                    "folders": [{"id": f["id"], "name": f["name"]} for f in folders],
+                    "newImageCount": case.get("newImageCount", 0),
+                    "triage": _triage_view(case),
+                    "shareExpiresAt": share["expiresAt"],
+                    "lastActivityAt": case.get("lastActivityAt"),
+                    "lastReviewedAt": case.get("lastReviewedAt"),
+                }
+            )
+        if page.continuation:
+            cont = page.continuation
+            next_token = encode_token({"i": index, "c": cont})
+            break
+        index, cont = index + 1, None
+        next_token = encode_token({"i": index}) if index < len(clinic_ids) else None
+    return {"items": items, "continuationToken": next_token}
+
+
+def _case_for(services: Any, user: Principal, case_id: str, action: str) -> tuple[dict, dict]:
+    """(case, active share) or 404. Audits the access."""
+    store, now = services.store, services.clock.now()
+    for clinic_id in user.clinic_ids:
+        try:
+            case = store.read(CLINICS, clinic_id, case_id)
+        except NotFound:
+            continue
+        if case.get("type") != "case":
+            continue
+        share = access.active_share(store, case["patientId"], (clinic_id,), now)
+        if share is None:
+            raise NotFoundError()
+        audit.record(
+            store,
+            now,
+            patient_id=case["patientId"],
+            actor_kind=CLINICIAN,
+            actor_id=user.sub,
+            action=action,
+            clinic_id=clinic_id,
+            target_type="case",
+            target_id=case_id,
+        )
+        return case, share
+    raise NotFoundError()
+
+
+def get_case(services: Any, user: Principal, case_id: str) -> dict:
+    store = services.store
+    case, share = _case_for(services, user, case_id, "viewed-case")
+    folders = []
+    for folder in _folders_in_scope(store, case["patientId"], share):
+        page = store.query(
+            PATIENTS, case["patientId"], where={"type": "image", "folderId": folder["id"], "status": "ready"}, order_by="capturedAt", limit=500
+        )
+        view = folder_view(folder)
+        view["images"] = [image_view(i) for i in page.items]
+        folders.append(view)
+    return {
+        "caseId": case["id"],
+        "clinicId": case["clinicId"],
+        "patient": _patient_summary(store, case["patientId"]),
+        "share": {"id": share["id"], "purposes": share["purposes"], "expiresAt": share["expiresAt"], "grantedAt": share["grantedAt"]},
+        "triage": _triage_view(case),
+        "lastReviewedAt": case.get("lastReviewedAt"),
+        "newImageCount": case.get("newImageCount", 0),
+        "folders": folders,
+    }
+
+
+def _update_case(services: Any, case: dict, change: Any) -> dict:
+    """Apply `change(case)` with optimistic concurrency; a lost race re-reads and re-applies."""
+    store = services.store
+    for _ in range(5):
+        change(case)
+        try:
+            return store.replace(CLINICS, case, if_match=case["_etag"])
+        except PreconditionFailed:
+            case = store.read(CLINICS, case["clinicId"], case["id"])
+    raise PreconditionFailed("case changed concurrently")
+
+
+def mark_reviewed(services: Any, user: Principal, case_id: str) -> dict:
+    case, _ = _case_for(services, user, case_id, "reviewed")
+    now = iso(services.clock.now())
+
+    def change(c: dict) -> None:
+        c.update({"lastReviewedAt": now, "newImageCount": 0, "hasNew": False})
+
+    updated = _update_case(services, case, change)
+    return {"caseId": case_id, "lastReviewedAt": updated["lastReviewedAt"]}
+
+
+def set_triage(services: Any, user: Principal, case_id: str, body: dict) -> dict:
+    case, _ = _case_for(services, user, case_id, "triaged")
+    now = services.clock.now()
+    triage = {
+        "outcome": body["outcome"],
+        "note": (body.get("note") or "").strip() or None,
+        "recordedAt": iso(now),
+        "recordedBy": clinics.member_name(services.store, case["clinicId"], user.sub),
+    }
+
+    def change(c: dict) -> None:
+        c.update({"triage": triage, "awaitingTriage": False, "lastActivityAt": iso(now)})
+
+    _update_case(services, case, change)
+    if body["outcome"] == "request-more-photos":
+        services.queue.send(
+            NOTIFICATIONS_QUEUE,
+            {"kind": "more-photos-requested", "clinicId": case["clinicId"], "caseId": case_id, "patientId": case["patientId"], "at": iso(now)},
+        )
+    return triage
+
+
+def note_new_image(services: Any, clinic_id: str, patient_id: str) -> str:
+    """A new ready photo in a shared folder: bump the case's 'new since review' badge."""
+    from shared_code.services.sharing import case_id_for
+
+    case_id = case_id_for(clinic_id, patient_id)
+    try:
+        case = services.store.read(CLINICS, clinic_id, case_id)
+    except NotFound:
+        return case_id
+    now = iso(services.clock.now())
+
+    def change(c: dict) -> None:
+        c.update({"newImageCount": c.get("newImageCount", 0) + 1, "hasNew": True, "lastActivityAt": now})
+
+    _update_case(services, case, change)
+    return case_id

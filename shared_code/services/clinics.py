@@ -1,0 +1,216 @@
+"""Clinics and their members (admin tools), and looking a clinic up by its share code."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from shared_code.domain.common import iso, new_id, new_share_code, normalise_share_code, public_view
+from shared_code.domain.errors import NotFoundError, RateLimited, RuleViolation
+from shared_code.ports import CLINICS, LOOKUPS, Conflict, MetadataStore, NotFound, PreconditionFailed
+
+CLINIC_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "odsCode", "notificationEmail"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "odsCode": {"type": "string", "minLength": 3, "maxLength": 10},
+        "notificationEmail": {"type": "string", "minLength": 3, "maxLength": 254},
+        "shareCode": {"type": "string", "minLength": 8, "maxLength": 9},
+    },
+}
+MEMBER_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["sub", "name"],
+    "properties": {
+        "sub": {"type": "string", "minLength": 1, "maxLength": 200},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "email": {"type": ["string", "null"], "maxLength": 254},
+    },
+}
+WRONG_CODE_LIMIT = 10  # per patient per hour
+
+
+def _member_key(sub: str) -> str:
+    return "member:" + hashlib.sha256(sub.encode()).hexdigest()[:32]
+
+
+def clinic_view(doc: dict) -> dict:
+    view = public_view(doc)
+    view["id"] = doc["id"]
+    return view
+
+
+def create_clinic(store: MetadataStore, body: dict, now: Any) -> dict:
+    ods = body["odsCode"].strip().upper()
+    if not ods.isalnum():
+        raise RuleViolation("odsCode must be letters and digits only.")
+    email = body["notificationEmail"].strip()
+    if "@" not in email:
+        raise RuleViolation("notificationEmail must be an email address.")
+    clinic_id = new_id("cln")
+    wanted = normalise_share_code(body["shareCode"]) if body.get("shareCode") else None
+    for _ in range(10):
+        code = wanted or new_share_code()
+        try:
+            store.create(LOOKUPS, {"id": "code:" + code, "key": "code:" + code, "clinicId": clinic_id})
+            break
+        except Conflict:
+            if wanted:
+                raise RuleViolation("That share code is already in use.") from None
+    else:  # pragma: no cover - 31^8 codes
+        raise RuleViolation("Could not allocate a share code; try again.")
+    doc = {
+        "id": clinic_id,
+        "clinicId": clinic_id,
+        "type": "clinic",
+        "name": body["name"].strip(),
+        "odsCode": ods,
+        "notificationEmail": email,
+        "shareCode": code,
+        "createdAt": iso(now),
+    }
+    created = store.create(CLINICS, doc)
+    index_clinic(store, created)
+    return clinic_view(created)
+
+
+def list_clinics(store: MetadataStore) -> list[dict]:
+    # Admin view: a handful of clinics; each lives in its own partition, found through the code lookups.
+    codes = store.query(LOOKUPS, "__index__", where={"type": "clinic-index"}, limit=1000).items
+    return [clinic_view(store.read(CLINICS, c["clinicId"], c["clinicId"])) for c in codes]
+
+
+def get_clinic(store: MetadataStore, clinic_id: str) -> dict:
+    try:
+        doc = store.read(CLINICS, clinic_id, clinic_id)
+    except NotFound:
+        raise NotFoundError() from None
+    if doc.get("type") != "clinic":
+        raise NotFoundError()
+    return doc
+
+
+def index_clinic(store: MetadataStore, clinic: dict) -> None:
+    store.upsert(LOOKUPS, {"id": "clinic:" + clinic["id"], "key": "__index__", "type": "clinic-index", "clinicId": clinic["id"]})
+
+
+def find_by_code(store: MetadataStore, code: str, caller_key: str, now: Any) -> dict:
+    """A patient looks a clinic up by the code it gave them. Wrong codes are rate limited per caller."""
+    _check_rate(store, caller_key, now)
+    normalised = normalise_share_code(code or "")
+    try:
+        entry = store.read(LOOKUPS, "code:" + normalised, "code:" + normalised)
+    except NotFound:
+        _count_wrong_code(store, caller_key, now)
+        raise NotFoundError("No clinic has that code. Check it with your clinic.") from None
+    clinic = get_clinic(store, entry["clinicId"])
+    return {"id": clinic["id"], "name": clinic["name"], "organisation": {"odsCode": clinic["odsCode"]}}
+
+
+def _rate_doc_id(caller_key: str, now: Any) -> str:
+    return f"wrongcode:{caller_key}:{now.strftime('%Y%m%d%H')}"
+
+
+def _check_rate(store: MetadataStore, caller_key: str, now: Any) -> None:
+    doc_id = _rate_doc_id(caller_key, now)
+    try:
+        doc = store.read(LOOKUPS, doc_id, doc_id)
+    except NotFound:
+        return
+    if doc.get("count", 0) >= WRONG_CODE_LIMIT:
+        raise RateLimited("Too many wrong clinic codes. Try again in an hour.", retry_after_seconds=3600 - now.minute * 60)
+
+
+def _count_wrong_code(store: MetadataStore, caller_key: str, now: Any) -> None:
+    doc_id = _rate_doc_id(caller_key, now)
+    for _ in range(5):
+        try:
+            doc = store.read(LOOKUPS, doc_id, doc_id)
+        except NotFound:
+            try:
+                store.create(LOOKUPS, {"id": doc_id, "key": doc_id, "count": 1})
+                return
+            except Conflict:
+                continue
+        doc["count"] = doc.get("count", 0) + 1
+        try:
+            store.replace(LOOKUPS, doc, if_match=doc["_etag"])
+            return
+        except PreconditionFailed:
+            continue
+
+
+def add_member(store: MetadataStore, clinic_id: str, body: dict, now: Any) -> dict:
+    get_clinic(store, clinic_id)
+    sub = body["sub"].strip()
+    member = {
+        "id": _member_key(sub),
+        "clinicId": clinic_id,
+        "type": "member",
+        "sub": sub,
+        "name": body["name"].strip(),
+        "email": body.get("email"),
+        "addedAt": iso(now),
+    }
+    store.upsert(CLINICS, member)
+    _update_membership(store, sub, add=clinic_id)
+    return {"clinicId": clinic_id, "sub": sub, "name": member["name"], "email": member["email"]}
+
+
+def remove_member(store: MetadataStore, clinic_id: str, sub: str) -> None:
+    get_clinic(store, clinic_id)
+    try:
+        store.delete(CLINICS, clinic_id, _member_key(sub))
+    except NotFound:
+        raise NotFoundError("That person is not a member of this clinic.") from None
+    _update_membership(store, sub, remove=clinic_id)
+
+
+def list_members(store: MetadataStore, clinic_id: str) -> list[dict]:
+    get_clinic(store, clinic_id)
+    page = store.query(CLINICS, clinic_id, where={"type": "member"}, order_by="name", limit=1000)
+    return [{"sub": m["sub"], "name": m["name"], "email": m.get("email")} for m in page.items]
+
+
+def member_name(store: MetadataStore, clinic_id: str, sub: str) -> str:
+    try:
+        return store.read(CLINICS, clinic_id, _member_key(sub))["name"]
+    except NotFound:
+        return "A clinician"
+
+
+def _update_membership(store: MetadataStore, sub: str, *, add: str | None = None, remove: str | None = None) -> None:
+    key = _member_key(sub)
+    for _ in range(10):
+        try:
+            doc = store.read(LOOKUPS, key, key)
+        except NotFound:
+            if remove:
+                return
+            try:
+                store.create(LOOKUPS, {"id": key, "key": key, "clinicIds": [add]})
+                return
+            except Conflict:
+                continue
+        ids = [c for c in doc.get("clinicIds", []) if c != remove]
+        if add and add not in ids:
+            ids.append(add)
+        doc["clinicIds"] = ids
+        try:
+            store.replace(LOOKUPS, doc, if_match=doc["_etag"])
+            return
+        except PreconditionFailed:
+            continue
+    raise PreconditionFailed("membership changed concurrently")
+
+
+def clinic_ids_of_member(store: MetadataStore, sub: str) -> list[str]:
+    """Membership is data, read at every request: removing a member takes effect at once."""
+    key = _member_key(sub)
+    try:
+        return list(store.read(LOOKUPS, key, key).get("clinicIds", []))
+    except NotFound:
+        return []

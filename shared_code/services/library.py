@@ -1,0 +1,211 @@
+"""The patient's photo library: folders, upload sessions, images, annotations and content."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from shared_code.api.http import decode_token, encode_token
+from shared_code.auth.principal import PATIENT, Principal
+from shared_code.domain.body_sites import BODY_SITES
+from shared_code.domain.common import iso, new_id, public_view
+from shared_code.domain.errors import NotFoundError, RuleViolation
+from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
+from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
+from shared_code.services import access
+
+RENDITIONS = ("original", "thumbnail", "preview")
+
+
+def _page(items: list[dict], continuation: str | None) -> dict:
+    return {"items": items, "continuationToken": encode_token({"c": continuation}) if continuation else None}
+
+
+def _cont(token: str | None) -> str | None:
+    return decode_token(token)["c"] if token else None
+
+
+# ----------------------------------------------------------------------------- folders
+def folder_view(doc: dict) -> dict:
+    view = public_view(doc)
+    view["id"] = doc["id"]
+    site = doc.get("bodySite")
+    view["bodySiteCode"] = {"system": "http://snomed.info/sct", "code": BODY_SITES[site][0], "display": BODY_SITES[site][1]} if site else None
+    return view
+
+
+def create_folder(services: Any, user: Principal, body: dict) -> dict:
+    now = services.clock.now()
+    fields = clean_folder_fields(body, now.date())
+    folder_id = new_id("fld")
+    doc = {
+        "id": folder_id,
+        "patientId": user.patient_id,
+        "type": "folder",
+        "name": fields["name"],
+        "bodySite": None,
+        "condition": None,
+        "treatment": None,
+        "notes": None,
+        "startDate": None,
+        "archived": False,
+        "createdAt": iso(now),
+        "updatedAt": iso(now),
+    }
+    doc.update(fields)
+    access.register_owner(services.store, "fld", folder_id, user.patient_id)
+    return folder_view(services.store.create(PATIENTS, doc))
+
+
+def list_folders(services: Any, user: Principal, limit: int, token: str | None) -> dict:
+    page = services.store.query(
+        PATIENTS, user.patient_id, where={"type": "folder"}, order_by="createdAt", descending=True, limit=limit, continuation=_cont(token)
+    )
+    return _page([folder_view(f) for f in page.items], page.continuation)
+
+
+def get_folder(services: Any, user: Principal, folder_id: str) -> dict:
+    folder, _ = access.folder_for(services, user, folder_id)
+    return folder_view(folder)
+
+
+def update_folder(services: Any, user: Principal, folder_id: str, body: dict, if_match: str | None) -> dict:
+    folder, _ = access.folder_for(services, user, folder_id)
+    if user.kind != PATIENT:
+        raise NotFoundError()
+    fields = clean_folder_fields(body, services.clock.now().date())
+    folder.update(fields)
+    folder["updatedAt"] = iso(services.clock.now())
+    return folder_view(services.store.replace(PATIENTS, folder, if_match=if_match or folder["_etag"]))
+
+
+def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
+    folder, _ = access.folder_for(services, user, folder_id)
+    if user.kind != PATIENT:
+        raise NotFoundError()
+    while True:
+        page = services.store.query(PATIENTS, user.patient_id, where={"type": "image", "folderId": folder_id}, limit=200)
+        for image in page.items:
+            _delete_image_everywhere(services, image)
+        if not page.continuation:
+            break
+    services.store.delete(PATIENTS, user.patient_id, folder_id)
+    access.forget_owner(services.store, "fld", folder_id)
+
+
+# ----------------------------------------------------------------------------- uploads
+def upload_blob_name(patient_id: str, image_id: str) -> str:
+    return f"{patient_id}/{image_id}"
+
+
+def image_blob_name(patient_id: str, image_id: str, rendition: str) -> str:
+    return f"{patient_id}/{image_id}/{rendition}.jpg"
+
+
+def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> dict:
+    folder, _ = access.folder_for(services, user, folder_id)
+    if user.kind != PATIENT:
+        raise NotFoundError()
+    now = services.clock.now()
+    settings = services.settings
+    content_type = check_upload_request(body["contentType"], body["sizeBytes"], settings.max_upload_bytes)
+    captured = check_captured_at(body["capturedAt"], now) if body.get("capturedAt") else None
+    image_id = new_id("img")
+    expires = now + timedelta(minutes=settings.upload_url_minutes)
+    url = services.blobs.upload_url(UPLOADS, upload_blob_name(user.patient_id, image_id), expires)
+    doc = {
+        "id": image_id,
+        "patientId": user.patient_id,
+        "type": "image",
+        "folderId": folder["id"],
+        "status": "pending",
+        "rejectionReason": None,
+        "rejectionCode": None,
+        "declaredContentType": content_type,
+        "declaredSizeBytes": body["sizeBytes"],
+        "capturedAt": captured or iso(now),
+        "capturedAtSource": "patient" if captured else "upload-time",
+        "uploadedAt": iso(now),
+        "notes": (body.get("notes") or "").strip() or None,
+        "treatment": None,
+        "rating": None,
+        "description": None,
+        "width": None,
+        "height": None,
+        "quality": None,
+    }
+    access.register_owner(services.store, "img", image_id, user.patient_id, folder["id"])
+    services.store.create(PATIENTS, doc)
+    jwk = services.kek.public_jwk()
+    return {
+        "uploadId": image_id,
+        "uploadUrl": url,
+        "expiresAt": iso(expires),
+        "encryption": {"protocol": "2.0", "kid": jwk["kid"], "alg": "RSA-OAEP-256", "jwk": jwk},
+    }
+
+
+# ----------------------------------------------------------------------------- images
+def image_view(doc: dict) -> dict:
+    view = public_view(doc, drop=("declaredContentType", "declaredSizeBytes", "rejectionCode", "sourceEtag", "blobs"))
+    view["id"] = doc["id"]
+    return view
+
+
+def list_images(services: Any, user: Principal, folder_id: str, limit: int, token: str | None) -> dict:
+    folder, acc = access.folder_for(services, user, folder_id, action="viewed-folder")
+    where: dict[str, Any] = {"type": "image", "folderId": folder["id"]}
+    if user.kind != PATIENT:
+        where["status"] = "ready"
+    page = services.store.query(PATIENTS, acc.patient_id, where=where, order_by="capturedAt", descending=True, limit=limit, continuation=_cont(token))
+    return _page([image_view(i) for i in page.items], page.continuation)
+
+
+def get_image(services: Any, user: Principal, image_id: str) -> dict:
+    image, _ = access.image_for(services, user, image_id)
+    return image_view(image)
+
+
+def update_image(services: Any, user: Principal, image_id: str, body: dict, if_match: str | None) -> dict:
+    if user.kind != PATIENT:
+        raise NotFoundError()
+    image, _ = access.image_for(services, user, image_id)
+    now = services.clock.now()
+    for key, value in body.items():
+        if key == "capturedAt":
+            image["capturedAt"] = check_captured_at(value, now)
+            image["capturedAtSource"] = "patient"
+        else:
+            image[key] = value.strip() or None if isinstance(value, str) else value
+    image["updatedAt"] = iso(now)
+    return image_view(services.store.replace(PATIENTS, image, if_match=if_match or image["_etag"]))
+
+
+def delete_image(services: Any, user: Principal, image_id: str) -> None:
+    if user.kind != PATIENT:
+        raise NotFoundError()
+    image, _ = access.image_for(services, user, image_id)
+    _delete_image_everywhere(services, image)
+
+
+def _delete_image_everywhere(services: Any, image: dict) -> None:
+    pid, iid = image["patientId"], image["id"]
+    services.blobs.delete(UPLOADS, upload_blob_name(pid, iid))
+    services.blobs.delete_prefix(IMAGES, f"{pid}/{iid}/")
+    try:
+        services.store.delete(PATIENTS, pid, iid)
+    except NotFound:
+        pass
+    access.forget_owner(services.store, "img", iid)
+
+
+def image_content(services: Any, user: Principal, image_id: str, size: str) -> tuple[bytes, str]:
+    image, acc = access.image_for(services, user, image_id, action="viewed-image-content")
+    if image.get("status") != "ready":
+        raise RuleViolation("This photo is not ready to view." if image.get("status") == "pending" else "This photo was not accepted.")
+    chunks = services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size))
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+    captured = (image.get("capturedAt") or "")[:10]
+    return bytes(buf), f"skinvault-{captured}-{size}.jpg"

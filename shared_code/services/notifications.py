@@ -1,0 +1,106 @@
+"""Notification emails, sent from queue messages that carry ids only.
+
+No email carries a patient's name, NHS number, date of birth, body site, condition, notes or an
+image: only that there is something to see and a sign-in link. Each notification has a
+deterministic message id so a message delivered twice is sent once; new-photo emails are limited
+to one per case per window.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from shared_code.domain.common import iso, parse_instant, stable_id
+from shared_code.domain.errors import NotFoundError
+from shared_code.ports import LOOKUPS, Conflict, EmailMessage, NotFound, PreconditionFailed
+from shared_code.services import clinics, profile
+
+log = logging.getLogger("skinvault.notifications")
+
+KINDS = ("share-granted", "new-images", "more-photos-requested")
+
+
+def _clinic_email(services: Any, clinic: dict, subject: str, lead: str, message_id: str) -> EmailMessage:
+    link = f"{services.settings.public_base_url}/"
+    text = f"{lead}\n\nSign in to SkinVault to see it: {link}\n\nThis email has no patient details by design. Please do not reply."
+    html = (
+        f'<p>{lead}</p><p><a href="{link}">Sign in to SkinVault</a> to see it.</p>'
+        "<p>This email has no patient details by design. Please do not reply.</p>"
+    )
+    return EmailMessage(to=clinic["notificationEmail"], subject=subject, text=text, html=html, message_id=message_id)
+
+
+def handle(services: Any, message: dict) -> str:
+    """Returns what happened: 'sent', 'throttled', 'skipped'. Raises DependencyUnavailable to retry."""
+    kind = message.get("kind")
+    if kind not in KINDS:
+        log.warning("notification with unknown kind dropped")
+        return "skipped"
+    try:
+        clinic = clinics.get_clinic(services.store, str(message.get("clinicId", "")))
+    except NotFoundError:
+        return "skipped"
+    if kind == "share-granted":
+        mail = _clinic_email(
+            services,
+            clinic,
+            "A patient has shared photos with your clinic",
+            f"A patient has shared skin photos with {clinic['name']} through SkinVault.",
+            stable_id("mail", "share-granted", str(message["shareId"])),
+        )
+        services.email.send(mail)
+        log.info("notification sent kind=%s message_id=%s", kind, mail.message_id)
+        return "sent"
+    if kind == "new-images":
+        return _new_images(services, clinic, str(message["caseId"]), str(message["imageId"]))
+    return _more_photos(services, clinic, message)
+
+
+def _new_images(services: Any, clinic: dict, case_id: str, image_id: str) -> str:
+    store, now = services.store, services.clock.now()
+    window = timedelta(minutes=services.settings.notification_window_minutes)
+    key = f"notify-case:{case_id}"
+    try:
+        marker = store.read(LOOKUPS, key, key)
+    except NotFound:
+        marker = None
+    if marker and marker.get("imageId") != image_id and parse_instant(marker["sentAt"]) + window > now:
+        log.info("notification throttled kind=new-images case_id=%s", case_id)
+        return "throttled"
+    mail = _clinic_email(
+        services,
+        clinic,
+        "New photos to review",
+        f"A patient has added new photos to a case at {clinic['name']}.",
+        stable_id("mail", "new-images", case_id, image_id),
+    )
+    services.email.send(mail)  # idempotent per message id: a redelivery re-sends the same id
+    record = {"id": key, "key": key, "sentAt": iso(now), "imageId": image_id}
+    try:
+        if marker is None:
+            store.create(LOOKUPS, record)
+        elif marker.get("imageId") != image_id:
+            store.replace(LOOKUPS, record, if_match=marker["_etag"])
+    except (Conflict, PreconditionFailed):
+        pass  # a concurrent sender recorded its own send
+    log.info("notification sent kind=new-images case_id=%s message_id=%s", case_id, mail.message_id)
+    return "sent"
+
+
+def _more_photos(services: Any, clinic: dict, message: dict) -> str:
+    prof = profile.read_profile(services.store, str(message.get("patientId", "")))
+    if not prof or not prof.get("email"):
+        return "skipped"
+    link = f"{services.settings.public_base_url}/"
+    mail = EmailMessage(
+        to=prof["email"],
+        subject="Your clinic has asked for more photos",
+        text=f"{clinic['name']} has asked you for more photos. Open the SkinVault app to see what they need.\n\n{link}\n\nPlease do not reply to this email.",
+        html=f"<p>{clinic['name']} has asked you for more photos. Open the SkinVault app to see what they need.</p><p>Please do not reply to this email.</p>",
+        message_id=stable_id("mail", "more-photos", str(message["caseId"]), str(message.get("at", ""))),
+    )
+    services.email.send(mail)
+    log.info("notification sent kind=more-photos-requested case_id=%s", message["caseId"])
+    return "sent"

@@ -1,0 +1,54 @@
+"""The patient's own profile: created on first use, updated by the patient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared_code.auth.principal import Principal
+from shared_code.domain.common import iso, public_view
+from shared_code.domain.profile import validate_profile_update
+from shared_code.ports import PATIENTS, Conflict, MetadataStore, NotFound
+
+
+def profile_view(doc: dict) -> dict:
+    view = public_view(doc)
+    view["id"] = doc["id"]
+    return view
+
+
+def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict:
+    pid = user.patient_id
+    try:
+        return store.read(PATIENTS, pid, pid)
+    except NotFound:
+        pass
+    doc = {
+        "id": pid,
+        "patientId": pid,
+        "type": "profile",
+        "displayName": user.name or "",
+        "dateOfBirth": None,
+        "nhsNumber": None,
+        "email": user.email,
+        "createdAt": iso(now),
+        "updatedAt": iso(now),
+    }
+    try:
+        return store.create(PATIENTS, doc)
+    except Conflict:
+        return store.read(PATIENTS, pid, pid)
+
+
+def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:
+    changes = validate_profile_update(body, now.date())
+    doc = get_or_create(store, user, now)
+    doc.update(changes)
+    doc["updatedAt"] = iso(now)
+    return store.replace(PATIENTS, doc, if_match=doc["_etag"])
+
+
+def read_profile(store: MetadataStore, patient_id: str) -> dict | None:
+    try:
+        return store.read(PATIENTS, patient_id, patient_id)
+    except NotFound:
+        return None

@@ -1,0 +1,272 @@
+"""Shares: a patient grants a clinic access to some or all folders after accepting the consent text.
+
+A second share to the same clinic replaces the first: the earlier share ends ("replaced") and the
+new one's folders, purposes and end date are what the clinic can see from then on. One clinic,
+one active share: what the patient sees in their list is exactly what the clinic can see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared_code.api.http import decode_token, encode_token
+from shared_code.auth.principal import PATIENT, Principal
+from shared_code.domain.common import iso, new_id, parse_instant, public_view, stable_id
+from shared_code.domain.errors import NotFoundError, RuleViolation
+from shared_code.domain.sharing import ACTIVE, EXPIRED, PURPOSES, check_grant, share_state
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, Conflict, NotFound, PreconditionFailed
+from shared_code.services import audit, clinics, consent
+
+SHARE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["clinicId", "purposes", "expiresAt", "consent"],
+    "properties": {
+        "clinicId": {"type": "string", "minLength": 1, "maxLength": 100},
+        "folderIds": {"type": "array", "items": {"type": "string", "maxLength": 100}, "minItems": 1, "maxItems": 500, "uniqueItems": True},
+        "allFolders": {"type": "boolean"},
+        "purposes": {"type": "array", "items": {"enum": list(PURPOSES)}, "minItems": 1, "uniqueItems": True},
+        "expiresAt": {"type": "string", "maxLength": 40},
+        "consent": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["textVersion", "accepted"],
+            "properties": {"textVersion": {"type": "string", "maxLength": 40}, "accepted": {"type": "boolean"}},
+        },
+    },
+}
+
+
+def case_id_for(clinic_id: str, patient_id: str) -> str:
+    return stable_id("case", clinic_id, patient_id)
+
+
+def share_view(doc: dict, now: Any, clinic_name: str | None = None) -> dict:
+    view = public_view(doc)
+    view["id"] = doc["id"]
+    view["clinicId"] = doc["clinicId"]
+    view["state"] = share_state(doc, now)
+    if clinic_name is not None:
+        view["clinicName"] = clinic_name
+    return view
+
+
+def consent_text(services: Any, clinic_id: str) -> dict:
+    clinic = clinics.get_clinic(services.store, clinic_id)
+    return consent.render(clinic)
+
+
+def grant(services: Any, user: Principal, body: dict) -> dict:
+    store, now = services.store, services.clock.now()
+    clinic = clinics.get_clinic(services.store, body["clinicId"])
+    all_folders = bool(body.get("allFolders"))
+    folder_ids = body.get("folderIds") or []
+    if all_folders == bool(folder_ids):
+        raise RuleViolation("Choose either some folders (folderIds) or allFolders: true.")
+    for folder_id in folder_ids:
+        try:
+            folder = store.read(PATIENTS, user.patient_id, folder_id)
+        except NotFound:
+            folder = None
+        if folder is None or folder.get("type") != "folder":
+            raise RuleViolation("You can only share your own folders.")
+    try:
+        expires_at = parse_instant(body["expiresAt"])
+    except ValueError:
+        raise RuleViolation("expiresAt must be a date and time with a time zone.") from None
+    check_grant(body["purposes"], expires_at, now)
+    accepted = body["consent"]
+    if accepted.get("accepted") is not True:
+        raise RuleViolation("You need to accept the consent text to share.")
+    if accepted["textVersion"] != consent.current_version():
+        raise RuleViolation("The consent text has changed. Read the current version and accept it to share.")
+    rendered = consent.render(clinic, accepted["textVersion"])
+
+    previous = _active_shares_with(store, user.patient_id, clinic["id"], now)
+    share = {
+        "id": new_id("shr"),
+        "patientId": user.patient_id,
+        "type": "share",
+        "clinicId": clinic["id"],
+        "allFolders": all_folders,
+        "folderIds": None if all_folders else folder_ids,
+        "purposes": sorted(body["purposes"]),
+        "expiresAt": iso(expires_at),
+        "grantedAt": iso(now),
+        "revokedAt": None,
+        "endReason": None,
+        "consent": {"textVersion": rendered["version"], "textHash": rendered["textHash"], "acceptedAt": iso(now), "acceptedBy": user.patient_id},
+    }
+    created = store.create(PATIENTS, share)
+    for old in previous:
+        _end(services, old, now, reason="replaced")
+    case_id = _open_case(services, clinic["id"], user.patient_id, created, now)
+    audit.record(
+        store,
+        now,
+        patient_id=user.patient_id,
+        actor_kind=PATIENT,
+        actor_id=user.patient_id,
+        action="share-granted",
+        clinic_id=clinic["id"],
+        target_type="share",
+        target_id=created["id"],
+    )
+    services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "share-granted", "clinicId": clinic["id"], "shareId": created["id"], "caseId": case_id})
+    return share_view(created, now, clinic["name"])
+
+
+def _active_shares_with(store: Any, patient_id: str, clinic_id: str, now: Any) -> list[dict]:
+    page = store.query(PATIENTS, patient_id, where={"type": "share", "clinicId": clinic_id}, limit=200)
+    return [s for s in page.items if share_state(s, now) == ACTIVE]
+
+
+def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now: Any) -> str:
+    store = services.store
+    case_id = case_id_for(clinic_id, patient_id)
+    for _ in range(5):
+        try:
+            case = store.read(CLINICS, clinic_id, case_id)
+        except NotFound:
+            case = {
+                "id": case_id,
+                "clinicId": clinic_id,
+                "type": "case",
+                "patientId": patient_id,
+                "lastReviewedAt": None,
+                "triage": None,
+                "awaitingTriage": True,
+                "newImageCount": 0,
+                "hasNew": False,
+            }
+            case.update({"active": True, "shareId": share["id"], "lastActivityAt": iso(now)})
+            try:
+                store.create(CLINICS, case)
+                return case_id
+            except Conflict:
+                continue
+        case.update({"active": True, "shareId": share["id"], "lastActivityAt": iso(now)})
+        try:
+            store.replace(CLINICS, case, if_match=case["_etag"])
+            return case_id
+        except PreconditionFailed:
+            continue
+    raise PreconditionFailed("case changed concurrently")
+
+
+def _end(services: Any, share: dict, now: Any, *, reason: str) -> dict:
+    store = services.store
+    for _ in range(5):
+        if share.get("revokedAt"):
+            return share
+        share["revokedAt"] = iso(now)
+        share["endReason"] = reason
+        try:
+            share = store.replace(PATIENTS, share, if_match=share["_etag"])
+            break
+        except PreconditionFailed:
+            share = store.read(PATIENTS, share["patientId"], share["id"])
+    return share
+
+
+def revoke(services: Any, user: Principal, share_id: str) -> dict:
+    store, now = services.store, services.clock.now()
+    try:
+        share = store.read(PATIENTS, user.patient_id, share_id)
+    except NotFound:
+        raise NotFoundError() from None
+    if share.get("type") != "share":
+        raise NotFoundError()
+    if share_state(share, now) == ACTIVE:
+        share = _end(services, share, now, reason="revoked")
+        _close_case_if_no_share(services, share["clinicId"], user.patient_id, now)
+        audit.record(
+            store,
+            now,
+            patient_id=user.patient_id,
+            actor_kind=PATIENT,
+            actor_id=user.patient_id,
+            action="share-revoked",
+            clinic_id=share["clinicId"],
+            target_type="share",
+            target_id=share_id,
+        )
+    return share_view(share, now)
+
+
+def _close_case_if_no_share(services: Any, clinic_id: str, patient_id: str, now: Any) -> None:
+    if _active_shares_with(services.store, patient_id, clinic_id, now):
+        return
+    case_id = case_id_for(clinic_id, patient_id)
+    for _ in range(5):
+        try:
+            case = services.store.read(CLINICS, clinic_id, case_id)
+        except NotFound:
+            return
+        case["active"] = False
+        try:
+            services.store.replace(CLINICS, case, if_match=case["_etag"])
+            return
+        except PreconditionFailed:
+            continue
+
+
+def list_shares(services: Any, user: Principal, limit: int, token: str | None) -> dict:
+    store, now = services.store, services.clock.now()
+    cont = decode_token(token)["c"] if token else None
+    page = store.query(PATIENTS, user.patient_id, where={"type": "share"}, order_by="grantedAt", descending=True, limit=limit, continuation=cont)
+    names: dict[str, str] = {}
+    items = []
+    for share in page.items:
+        note_expiry(services, share, now)
+        if share["clinicId"] not in names:
+            try:
+                names[share["clinicId"]] = clinics.get_clinic(store, share["clinicId"])["name"]
+            except NotFoundError:
+                names[share["clinicId"]] = "A clinic that has closed"
+        items.append(share_view(share, now, names[share["clinicId"]]))
+    return {"items": items, "continuationToken": encode_token({"c": page.continuation}) if page.continuation else None}
+
+
+def note_expiry(services: Any, share: dict, now: Any) -> None:
+    """Record a share's expiry in the audit trail once, the first time anyone notices it."""
+    if share_state(share, now) != EXPIRED or share.get("expiryAudited"):
+        return
+    share["expiryAudited"] = True
+    try:
+        services.store.replace(PATIENTS, share, if_match=share["_etag"])
+    except (PreconditionFailed, NotFound):
+        return  # someone else noted it
+    audit.record(
+        services.store,
+        now,
+        patient_id=share["patientId"],
+        actor_kind="system",
+        actor_id="skinvault",
+        action="share-expired",
+        clinic_id=share["clinicId"],
+        target_type="share",
+        target_id=share["id"],
+    )
+    _close_case_if_no_share(services, share["clinicId"], share["patientId"], now)
+
+
+def end_all_shares(services: Any, patient_id: str) -> None:
+    """Account erasure: end every share (the audit trail keeps the record)."""
+    now = services.clock.now()
+    page = services.store.query(PATIENTS, patient_id, where={"type": "share"}, limit=1000)
+    for share in page.items:
+        if share_state(share, now) == ACTIVE:
+            _end(services, share, now, reason="account-erased")
+            audit.record(
+                services.store,
+                now,
+                patient_id=patient_id,
+                actor_kind=PATIENT,
+                actor_id=patient_id,
+                action="share-revoked",
+                clinic_id=share["clinicId"],
+                target_type="share",
+                target_id=share["id"],
+            )
+        _close_case_if_no_share(services, share["clinicId"], patient_id, now)
