@@ -68,8 +68,12 @@ def compile_route(template: str) -> tuple[re.Pattern[str], int]:
 
 
 def collect(app: Any) -> tuple[list[HttpRoute], list[Any], list[Any]]:
+    return collect_functions(app.get_functions())  # call once per app: it raises if called twice
+
+
+def collect_functions(functions: list[Any]) -> tuple[list[HttpRoute], list[Any], list[Any]]:
     http, blobs, queues = [], [], []
-    for fn in app.get_functions():  # call once: it validates and raises if called twice
+    for fn in functions:
         trigger = fn.get_trigger()
         kind = trigger.get_binding_name()
         if kind == "httpTrigger":
@@ -222,7 +226,7 @@ class TriggerDriver:
             t.join(timeout=5)
 
     def _blob_loop(self, fn: Any) -> None:
-        import azure.functions as func
+        from azure.functions.blob import InputStream
 
         path = fn.get_trigger().get_dict_repr()["path"]
         container = path.split("/", 1)[0]
@@ -239,7 +243,7 @@ class TriggerDriver:
                     status = "ok"
                     try:
                         data = client.download_blob(blob.name).readall()
-                        stream = func.InputStream(
+                        stream = InputStream(
                             data=data,
                             name=f"{container}/{blob.name}",
                             uri=f"{client.url}/{blob.name}",

@@ -164,10 +164,15 @@ def services() -> Services:
         with _lock:
             if _services is None:
                 _services = build(Settings.from_env())
-                try:
-                    _services.store.ensure_containers()
-                except Exception as exc:  # noqa: BLE001 - store may be down at start; health reports it
-                    log.warning("metadata store not ready at start-up: %s", type(exc).__name__)
+                for what, prepare in (
+                    ("metadata store", _services.store.ensure_containers),
+                    ("blob storage", _services.blobs.ensure_containers),
+                    ("queues", getattr(_services.queue, "ensure_queues", lambda: None)),
+                ):
+                    try:
+                        prepare()
+                    except Exception as exc:  # noqa: BLE001 - may be down at start; health reports it
+                        log.warning("%s not ready at start-up: %s", what, type(exc).__name__)
     return _services
 
 

@@ -114,6 +114,9 @@ class MetadataStore(Protocol):
     def ping(self) -> None:
         """Raises DependencyUnavailable when the store cannot be reached."""
 
+    def delete_partition(self, container: ContainerSpec, partition: str) -> int:
+        """Delete every document of one partition (account erasure); returns how many were deleted."""
+
 
 # ---------------------------------------------------------------- keys
 class KeyEncryptionKey(Protocol):

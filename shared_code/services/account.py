@@ -15,7 +15,7 @@ from typing import Any
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso
 from shared_code.ports import BLOB_CONTAINERS, CLINICS, IMAGES, PATIENTS
-from shared_code.services import access, comments, profile, sharing
+from shared_code.services import access, comments, paging, profile, sharing
 from shared_code.services.library import folder_view, image_blob_name, image_view
 
 log = logging.getLogger("skinvault.account")
@@ -24,14 +24,7 @@ SPOOL_BYTES = 32 * 1024 * 1024
 
 
 def _all(store: Any, patient_id: str, doc_type: str, order_by: str = "createdAt") -> list[dict]:
-    out: list[dict] = []
-    cont = None
-    while True:
-        page = store.query(PATIENTS, patient_id, where={"type": doc_type}, order_by=order_by, limit=500, continuation=cont)
-        out.extend(page.items)
-        if not page.continuation:
-            return out
-        cont = page.continuation
+    return paging.fetch_all(store, PATIENTS, patient_id, where={"type": doc_type}, order_by=order_by)
 
 
 def export_everything(services: Any, user: Principal) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared_code.api.http import decode_token, encode_token
 from shared_code.domain.common import iso, new_id
 from shared_code.ports import AUDIT, CLINICS, MetadataStore, NotFound
 
@@ -64,8 +63,9 @@ def record(
 
 
 def read_trail(store: MetadataStore, patient_id: str, limit: int, continuation: str | None) -> dict:
-    cont = decode_token(continuation)["c"] if continuation else None
-    page = store.query(AUDIT, patient_id, where={"type": "audit"}, order_by="at", descending=True, limit=limit, continuation=cont)
+    from shared_code.services import paging
+
+    page = paging.fetch(store, AUDIT, patient_id, where={"type": "audit"}, order_by="at", limit=limit, token=continuation)
     names: dict[tuple[str, str], str] = {}
     clinics: dict[str, str] = {}
     items = []
@@ -102,4 +102,4 @@ def read_trail(store: MetadataStore, patient_id: str, limit: int, continuation: 
                 "summary": summary,
             }
         )
-    return {"items": items, "continuationToken": encode_token({"c": page.continuation}) if page.continuation else None}
+    return paging.response(items, page.continuation)

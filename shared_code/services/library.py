@@ -5,24 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from shared_code.api.http import decode_token, encode_token
 from shared_code.auth.principal import PATIENT, Principal
 from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import iso, new_id, public_view
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
-from shared_code.services import access
+from shared_code.services import access, paging
 
 RENDITIONS = ("original", "thumbnail", "preview")
-
-
-def _page(items: list[dict], continuation: str | None) -> dict:
-    return {"items": items, "continuationToken": encode_token({"c": continuation}) if continuation else None}
-
-
-def _cont(token: str | None) -> str | None:
-    return decode_token(token)["c"] if token else None
 
 
 # ----------------------------------------------------------------------------- folders
@@ -58,10 +49,8 @@ def create_folder(services: Any, user: Principal, body: dict) -> dict:
 
 
 def list_folders(services: Any, user: Principal, limit: int, token: str | None) -> dict:
-    page = services.store.query(
-        PATIENTS, user.patient_id, where={"type": "folder"}, order_by="createdAt", descending=True, limit=limit, continuation=_cont(token)
-    )
-    return _page([folder_view(f) for f in page.items], page.continuation)
+    page = paging.fetch(services.store, PATIENTS, user.patient_id, where={"type": "folder"}, order_by="createdAt", limit=limit, token=token)
+    return paging.as_response(page, folder_view)
 
 
 def get_folder(services: Any, user: Principal, folder_id: str) -> dict:
@@ -157,8 +146,8 @@ def list_images(services: Any, user: Principal, folder_id: str, limit: int, toke
     where: dict[str, Any] = {"type": "image", "folderId": folder["id"]}
     if user.kind != PATIENT:
         where["status"] = "ready"
-    page = services.store.query(PATIENTS, acc.patient_id, where=where, order_by="capturedAt", descending=True, limit=limit, continuation=_cont(token))
-    return _page([image_view(i) for i in page.items], page.continuation)
+    page = paging.fetch(services.store, PATIENTS, acc.patient_id, where=where, order_by="capturedAt", limit=limit, token=token)
+    return paging.as_response(page, image_view)
 
 
 def get_image(services: Any, user: Principal, image_id: str) -> dict:

@@ -10,8 +10,9 @@ same upload finds the image no longer pending and only makes sure the upload blo
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, is_dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shared_code.domain import imaging
 from shared_code.domain.common import iso
@@ -47,8 +48,7 @@ def handle_upload(services: Any, blob_name: str) -> str:
     """Returns the image's final status ('ready', 'rejected', 'ignored')."""
     parsed = parse_upload_name(blob_name)
     if parsed is None:
-        log.warning("upload blob with unexpected name ignored and deleted")
-        services.blobs.delete(UPLOADS, blob_name.removeprefix(UPLOADS + "/"))
+        log.warning("upload blob with an unexpected name ignored")
         return "ignored"
     patient_id, image_id = parsed
     upload_name = f"{patient_id}/{image_id}"
@@ -75,7 +75,7 @@ def handle_upload(services: Any, blob_name: str) -> str:
         for chunk in services.blobs.read_decrypted(UPLOADS, upload_name):
             buf += chunk
             if len(buf) > limit:
-                raise imaging.ImageRejected("too-large", TOO_LARGE_MESSAGE)
+                raise imaging.ImageRejected(imaging.TOO_LARGE, "decrypted size over the limit", patient_message=TOO_LARGE_MESSAGE)
         photo = imaging.process_photo(bytes(buf), max_pixels=settings.max_image_pixels, max_bytes=limit)
     except EncryptionRejected as exc:
         return _reject(services, image, upload_name, exc.reason_code, ENCRYPTION_MESSAGES.get(exc.reason_code, ENCRYPTION_MESSAGES["integrity"]))
@@ -86,19 +86,19 @@ def handle_upload(services: Any, blob_name: str) -> str:
 
     for rendition, data in (("original", photo.original_jpeg), ("thumbnail", photo.thumbnail_jpeg), ("preview", photo.preview_jpeg)):
         services.blobs.put_encrypted(IMAGES, image_blob_name(patient_id, image_id, rendition), data)
-    quality = asdict(photo.quality) if is_dataclass(photo.quality) else dict(photo.quality)
     changes = {
         "status": "ready",
         "width": photo.width,
         "height": photo.height,
         "sizeBytes": len(photo.original_jpeg),
         "sourceFormat": photo.source_format,
-        "quality": {"flags": quality.get("flags", []), "blurScore": quality.get("blur_score"), "brightness": quality.get("brightness")},
+        "quality": photo.quality.to_dict(),
         "processedAt": iso(services.clock.now()),
         "sourceEtag": info.etag,
     }
-    if photo.captured_at and image.get("capturedAtSource") != "patient":
-        changes["capturedAt"] = photo.captured_at
+    camera_time = _camera_time(photo.captured_at)
+    if camera_time and image.get("capturedAtSource") != "patient":
+        changes["capturedAt"] = camera_time
         changes["capturedAtSource"] = "camera"
     if not _finish(services, image, changes):
         return "ready"
@@ -106,6 +106,19 @@ def handle_upload(services: Any, blob_name: str) -> str:
     _queue_new_image_notifications(services, patient_id, image["folderId"], image_id)
     log.info("upload processed image_id=%s status=ready", image_id)
     return "ready"
+
+
+def _camera_time(value: str | None) -> str | None:
+    """EXIF capture time as UTC; a camera that wrote no offset is taken to be on UK time."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/London"))
+    return iso(moment)
 
 
 def _finish(services: Any, image: dict, changes: dict) -> bool:

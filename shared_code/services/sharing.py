@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared_code.api.http import decode_token, encode_token
 from shared_code.auth.principal import PATIENT, Principal
 from shared_code.domain.common import iso, new_id, parse_instant, public_view, stable_id
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.sharing import ACTIVE, EXPIRED, PURPOSES, check_grant, share_state
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, Conflict, NotFound, PreconditionFailed
-from shared_code.services import audit, clinics, consent
+from shared_code.services import audit, clinics, consent, paging
 
 SHARE_SCHEMA = {
     "type": "object",
@@ -213,8 +212,7 @@ def _close_case_if_no_share(services: Any, clinic_id: str, patient_id: str, now:
 
 def list_shares(services: Any, user: Principal, limit: int, token: str | None) -> dict:
     store, now = services.store, services.clock.now()
-    cont = decode_token(token)["c"] if token else None
-    page = store.query(PATIENTS, user.patient_id, where={"type": "share"}, order_by="grantedAt", descending=True, limit=limit, continuation=cont)
+    page = paging.fetch(store, PATIENTS, user.patient_id, where={"type": "share"}, order_by="grantedAt", limit=limit, token=token)
     names: dict[str, str] = {}
     items = []
     for share in page.items:
@@ -225,7 +223,7 @@ def list_shares(services: Any, user: Principal, limit: int, token: str | None) -
             except NotFoundError:
                 names[share["clinicId"]] = "A clinic that has closed"
         items.append(share_view(share, now, names[share["clinicId"]]))
-    return {"items": items, "continuationToken": encode_token({"c": page.continuation}) if page.continuation else None}
+    return paging.response(items, page.continuation)
 
 
 def note_expiry(services: Any, share: dict, now: Any) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
-from localhost.host import collect
+from localhost.host import collect_functions
 from shared_code import bootstrap
 from shared_code.auth.dev_issuer import DevIssuer
 from shared_code.bootstrap import Services, build_validator
@@ -23,16 +23,25 @@ from tests.conftest import EXAMPLE_SETTINGS
 from tests.fakes.ports import FakeBlobStore, FakeEmailSender, FakeKek, FakeQueue, FixedClock
 from tests.fakes.store import FakeMetadataStore
 
+_functions: list | None = None
 _registry: tuple[list, list, list] | None = None
 
 
-def registry() -> tuple[list, list, list]:
-    """(http routes, blob functions, queue functions), collected once per process."""
-    global _registry
-    if _registry is None:
+def all_functions() -> list:
+    """function_app.app.get_functions(), called once per process (a second call raises)."""
+    global _functions
+    if _functions is None:
         import function_app
 
-        _registry = collect(function_app.app)
+        _functions = function_app.app.get_functions()
+    return _functions
+
+
+def registry() -> tuple[list, list, list]:
+    """(http routes, blob functions, queue functions) as the local host sees them."""
+    global _registry
+    if _registry is None:
+        _registry = collect_functions(all_functions())
     return _registry
 
 

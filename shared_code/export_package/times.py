@@ -1,0 +1,87 @@
+"""Date and time rendering for the export formats (pure).
+
+Inputs are ISO 8601 strings. A time without an offset is taken as UK local time (Europe/London):
+phones record capture time as local wall-clock time and SkinVault serves NHS patients. Where the
+time-zone database is missing, UTC is used instead.
+
+- FHIR dateTime/instant: ISO 8601 with the offset kept ("2024-05-01T14:32:05+01:00").
+- DICOM DA/TM/DT: converted to UTC, with Timezone Offset From UTC "+0000" in each file, so that
+  every time in one study is on the same clock.
+- People (PDF, file names, text): UK local time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, tzinfo
+
+try:  # pragma: no branch - the zone database is present on Debian and on Azure Functions images
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        UK: tzinfo = ZoneInfo("Europe/London")
+    except ZoneInfoNotFoundError:  # pragma: no cover
+        UK = UTC
+except ImportError:  # pragma: no cover
+    UK = UTC
+
+
+def parse_instant(value: str) -> datetime:
+    """An aware datetime from an ISO 8601 string ("Z" accepted; naive means UK local time)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("an ISO 8601 date-time is required")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UK)
+    return parsed
+
+
+def parse_date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def fhir_datetime(moment: datetime) -> str:
+    """FHIR dateTime/instant: seconds precision (milliseconds when present), offset always given."""
+    timespec = "milliseconds" if moment.microsecond else "seconds"
+    return moment.isoformat(timespec=timespec)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def dicom_date(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y%m%d")
+
+
+def dicom_time(moment: datetime) -> str:
+    return _utc(moment).strftime("%H%M%S")
+
+
+def dicom_datetime(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y%m%d%H%M%S") + "+0000"
+
+
+def uk_local(moment: datetime) -> datetime:
+    return moment.astimezone(UK)
+
+
+def human_date(moment: datetime) -> str:
+    """ "1 May 2024" in UK local time."""
+    local = uk_local(moment)
+    return f"{local.day} {local:%B %Y}"
+
+
+def human_datetime(moment: datetime) -> str:
+    """ "1 May 2024, 14:32" in UK local time."""
+    local = uk_local(moment)
+    return f"{human_date(local)}, {local:%H:%M}"
+
+
+def human_birth_date(value: str) -> str:
+    parsed = parse_date(value)
+    return f"{parsed.day} {parsed:%B %Y}"
+
+
+def file_stamp(moment: datetime) -> str:
+    """ "2024-05-01_14-32-05" in UK local time, for file names."""
+    return uk_local(moment).strftime("%Y-%m-%d_%H-%M-%S")

@@ -1,0 +1,87 @@
+"""function_app.py wires every function with the right trigger, route, methods and auth level."""
+
+from __future__ import annotations
+
+from tests.support.functions_client import all_functions
+
+# name -> (route, methods) for every HTTP function; this table is the wiring contract.
+HTTP = {
+    "health_check": ("health", {"GET"}),
+    "get_me": ("me", {"GET"}),
+    "put_me": ("me", {"PUT"}),
+    "erase_me": ("me", {"DELETE"}),
+    "export_me": ("me/export", {"GET"}),
+    "mint_dev_token": ("dev/token", {"POST"}),
+    "dev_jwks": ("dev/jwks", {"GET"}),
+    "list_clinics": ("admin/clinics", {"GET"}),
+    "create_clinic": ("admin/clinics", {"POST"}),
+    "list_clinic_members": ("admin/clinics/{clinicId}/members", {"GET"}),
+    "add_clinic_member": ("admin/clinics/{clinicId}/members", {"POST"}),
+    "remove_clinic_member": ("admin/clinics/{clinicId}/members/{sub}", {"DELETE"}),
+    "list_folders": ("folders", {"GET"}),
+    "create_folder": ("folders", {"POST"}),
+    "get_folder": ("folders/{folderId}", {"GET"}),
+    "update_folder": ("folders/{folderId}", {"PATCH"}),
+    "delete_folder": ("folders/{folderId}", {"DELETE"}),
+    "list_folder_images": ("folders/{folderId}/images", {"GET"}),
+    "start_upload": ("folders/{folderId}/uploads", {"POST"}),
+    "get_image": ("images/{imageId}", {"GET"}),
+    "update_image": ("images/{imageId}", {"PATCH"}),
+    "delete_image": ("images/{imageId}", {"DELETE"}),
+    "get_image_content": ("images/{imageId}/content", {"GET"}),
+    "find_clinic": ("clinics", {"GET"}),
+    "get_consent_text": ("consent-text", {"GET"}),
+    "list_shares": ("shares", {"GET"}),
+    "grant_share": ("shares", {"POST"}),
+    "revoke_share": ("shares/{shareId}", {"DELETE"}),
+    "list_cases": ("clinic/cases", {"GET"}),
+    "get_case": ("clinic/cases/{caseId}", {"GET"}),
+    "mark_case_reviewed": ("clinic/cases/{caseId}/reviewed", {"POST"}),
+    "set_case_triage": ("clinic/cases/{caseId}/triage", {"PUT"}),
+    "list_image_comments": ("images/{imageId}/comments", {"GET"}),
+    "add_image_comment": ("images/{imageId}/comments", {"POST"}),
+    "list_folder_comments": ("folders/{folderId}/comments", {"GET"}),
+    "add_folder_comment": ("folders/{folderId}/comments", {"POST"}),
+    "get_audit_trail": ("audit", {"GET"}),
+}
+OTHER = {
+    "process_upload": ("blobTrigger", {"path": "uploads/{name}", "connection": "STORAGE", "source": "EventGrid"}),
+    "send_notification": ("queueTrigger", {"queueName": "notifications", "connection": "STORAGE"}),
+}
+
+
+def _by_name() -> dict:
+    return {fn.get_function_name(): fn for fn in all_functions()}
+
+
+def test_every_http_function_has_its_route_methods_and_anonymous_auth():
+    functions = _by_name()
+    http = {name: fn for name, fn in functions.items() if fn.get_trigger().get_binding_name() == "httpTrigger"}
+    assert set(http) == set(HTTP), f"unexpected: {set(http) ^ set(HTTP)}"
+    for name, fn in http.items():
+        trigger = fn.get_trigger().get_dict_repr()
+        route, methods = HTTP[name]
+        assert trigger["route"] == route, name
+        assert {str(getattr(m, "value", m)) for m in trigger["methods"]} == methods, name
+        # Functions keys are not identity: every endpoint authenticates bearer tokens itself.
+        assert str(getattr(trigger["authLevel"], "value", trigger["authLevel"])).lower() == "anonymous", name
+
+
+def test_blob_and_queue_triggers_are_wired_to_the_storage_connection():
+    functions = _by_name()
+    others = {name: fn for name, fn in functions.items() if fn.get_trigger().get_binding_name() != "httpTrigger"}
+    assert set(others) == set(OTHER)
+    for name, (kind, expected) in OTHER.items():
+        trigger = others[name].get_trigger()
+        assert trigger.get_binding_name() == kind
+        rep = trigger.get_dict_repr()
+        for key, value in expected.items():
+            assert str(getattr(rep[key], "value", rep[key])) == value, (name, key)
+
+
+def test_no_two_functions_share_a_route_and_method():
+    seen = set()
+    for route, methods in HTTP.values():
+        for method in methods:
+            assert (route, method) not in seen
+            seen.add((route, method))
