@@ -8,10 +8,12 @@ from functions import (
     clinic_cases,
     comments,
     dev_tokens,
+    exports,
     folders,
     health,
     images,
     notifications,
+    openapi_doc,
     profile,
     sharing,
     upload_processing,
@@ -36,6 +38,8 @@ MODULES = (
     comments,
     audit_log,
     notifications,
+    exports,
+    openapi_doc,
 )
 for module in MODULES:
     app.register_functions(module.bp)

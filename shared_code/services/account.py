@@ -78,7 +78,7 @@ def erase(services: Any, user: Principal) -> None:
             store.delete(CLINICS, share["clinicId"], sharing.case_id_for(share["clinicId"], pid))
         except Exception:  # noqa: BLE001,S110 - already gone
             pass
-    for doc_type, kind in (("image", "img"), ("folder", "fld")):
+    for doc_type, kind in (("image", "img"), ("folder", "fld"), ("export", "exp")):
         for doc in _all(store, pid, doc_type):
             access.forget_owner(store, kind, doc["id"])
     if hasattr(store, "delete_partition"):

@@ -7,6 +7,7 @@ from tests.support.functions_client import all_functions
 # name -> (route, methods) for every HTTP function; this table is the wiring contract.
 HTTP = {
     "health_check": ("health", {"GET"}),
+    "get_openapi_document": ("openapi.json", {"GET"}),
     "get_me": ("me", {"GET"}),
     "put_me": ("me", {"PUT"}),
     "erase_me": ("me", {"DELETE"}),
@@ -43,10 +44,14 @@ HTTP = {
     "list_folder_comments": ("folders/{folderId}/comments", {"GET"}),
     "add_folder_comment": ("folders/{folderId}/comments", {"POST"}),
     "get_audit_trail": ("audit", {"GET"}),
+    "request_export": ("exports", {"POST"}),
+    "get_export": ("exports/{exportId}", {"GET"}),
+    "get_export_content": ("exports/{exportId}/content", {"GET"}),
 }
 OTHER = {
     "process_upload": ("blobTrigger", {"path": "uploads/{name}", "connection": "STORAGE", "source": "EventGrid"}),
     "send_notification": ("queueTrigger", {"queueName": "notifications", "connection": "STORAGE"}),
+    "build_export": ("queueTrigger", {"queueName": "export-jobs", "connection": "STORAGE"}),
 }
 
 

@@ -1,0 +1,236 @@
+// Storage account for the app's data (uploads, images, exports, queues) and the Functions host
+// (AzureWebJobsStorage, Flex Consumption deployment package). Entra ID only: shared keys are off,
+// so SAS URLs handed to phones are user-delegation SAS signed through the managed identity.
+
+@description('Name of the storage account (3-24 lower-case letters and digits).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Azure region of the storage account.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object
+
+@description('Replication. Geo-redundant SKUs replicate uksouth to its pair ukwest, so data stays in the UK.')
+@allowed([
+  'Standard_GRS'
+  'Standard_RAGRS'
+  'Standard_GZRS'
+  'Standard_RAGZRS'
+])
+param skuName string = 'Standard_GZRS'
+
+@description('Container the Flex Consumption platform deploys the app package to.')
+param deploymentContainerName string = 'app-package'
+
+@description('Container Event Grid dead-letters undeliverable BlobCreated events to.')
+param deadLetterContainerName string = 'eventgrid-deadletter'
+
+@description('Days after which an upload still in the uploads container is stale and deleted.')
+@minValue(1)
+param staleUploadDays int = 1
+
+@description('Days after which an export package is expired and deleted (EXPORT_TTL_HOURS rounded up to days).')
+@minValue(1)
+param exportRetentionDays int = 1
+
+@description('Days deleted blobs, containers and previous versions are kept before they are gone for good (erasure completes after this).')
+@minValue(1)
+@maxValue(365)
+param softDeleteDays int = 7
+
+@description('Public IP ranges (CIDR) allowed through the storage firewall, e.g. the egress of a front door that relays phone uploads. Empty: none.')
+param allowedIpRanges array = []
+
+// Names the code uses: shared_code.ports.BLOB_CONTAINERS and QUEUES (+ the -poison queue the
+// Functions host moves a message to after its last retry). tests/infra checks they match.
+var uploadsContainerName = 'uploads'
+var imagesContainerName = 'images'
+var exportsContainerName = 'exports'
+var dataContainerNames = [
+  uploadsContainerName
+  imagesContainerName
+  exportsContainerName
+]
+var queueNames = [
+  'notifications'
+  'notifications-poison'
+  'export-jobs'
+  'export-jobs-poison'
+]
+var allContainerNames = concat(dataContainerNames, [
+  deploymentContainerName
+  deadLetterContainerName
+])
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  // checkov:skip=CKV_AZURE_59:publicNetworkAccess stays Enabled only so the firewall exceptions (trusted Azure services such as Event Grid dead-lettering, allowedIpRanges) can apply; defaultAction is Deny and the app itself uses private endpoints.
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: skuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'AzureServices'
+      ipRules: [for cidr in allowedIpRanges: {
+        value: cidr
+        action: 'Allow'
+      }]
+      virtualNetworkRules: []
+    }
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      requireInfrastructureEncryption: true
+      services: {
+        blob: {
+          enabled: true
+          keyType: 'Account'
+        }
+        queue: {
+          enabled: true
+          keyType: 'Account'
+        }
+      }
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    isVersioningEnabled: true
+    deleteRetentionPolicy: {
+      enabled: true
+      days: softDeleteDays
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: softDeleteDays
+    }
+  }
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in allContainerNames: {
+  parent: blobService
+  name: containerName
+  properties: {
+    publicAccess: 'None'
+  }
+}]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queueName in queueNames: {
+  parent: queueService
+  name: queueName
+}]
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'remove-stale-uploads'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${uploadsContainerName}/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: staleUploadDays
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: staleUploadDays
+                }
+              }
+            }
+          }
+        }
+        {
+          name: 'remove-expired-exports'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${exportsContainerName}/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: exportRetentionDays
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: exportRetentionDays
+                }
+              }
+            }
+          }
+        }
+        {
+          name: 'remove-previous-versions'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+            }
+            actions: {
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: softDeleteDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
+
+output NAME string = storage.name
+output RESOURCE_ID string = storage.id
+output BLOB_ENDPOINT string = storage.properties.primaryEndpoints.blob
+output QUEUE_ENDPOINT string = storage.properties.primaryEndpoints.queue
+output UPLOADS_CONTAINER_NAME string = uploadsContainerName
+output DEPLOYMENT_CONTAINER_NAME string = deploymentContainerName
+output DEAD_LETTER_CONTAINER_NAME string = deadLetterContainerName

@@ -1,0 +1,301 @@
+"""EPR export: a clinician asks, a queue-triggered job builds the package, the clinician downloads it.
+
+The package (FHIR R4 bundle, DICOM, JPEGs, printable summary) is built photo by photo into a
+temporary file, stored encrypted (client-side encryption v2) in the exports container, and expires
+after EXPORT_TTL_HOURS: after that `content` answers 410 and the blob is deleted. Only members of
+the sharing clinic, only while the share is active and includes direct-care, only photos in scope.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, BinaryIO
+
+from shared_code import export_package as pkg
+from shared_code.auth.principal import CLINICIAN, Principal
+from shared_code.domain.common import iso, new_id, parse_instant
+from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
+from shared_code.domain.sharing import covers_folder
+from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound, PreconditionFailed
+from shared_code.services import access, audit, clinics, paging, profile
+from shared_code.services.library import image_blob_name
+
+log = logging.getLogger("skinvault.exports")
+
+EXPORT_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["caseId"],
+    "properties": {
+        "caseId": {"type": "string", "minLength": 1, "maxLength": 100},
+        "imageIds": {"type": "array", "items": {"type": "string", "maxLength": 100}, "minItems": 1, "maxItems": 1000, "uniqueItems": True},
+    },
+}
+CHUNK = 4 * 1024 * 1024
+SPOOL = 16 * 1024 * 1024
+
+
+def export_blob_name(patient_id: str, export_id: str) -> str:
+    return f"{patient_id}/{export_id}.zip"
+
+
+def _direct_care_share(services: Any, user: Principal, patient_id: str, clinic_id: str) -> dict:
+    if clinic_id not in user.clinic_ids:
+        raise NotFoundError()
+    share = access.active_share(services.store, patient_id, (clinic_id,), services.clock.now())
+    if share is None or "direct-care" not in share.get("purposes", []):
+        raise NotFoundError()
+    return share
+
+
+def _case(services: Any, user: Principal, case_id: str) -> dict:
+    for clinic_id in user.clinic_ids:
+        try:
+            case = services.store.read(CLINICS, clinic_id, case_id)
+        except NotFound:
+            continue
+        if case.get("type") == "case":
+            return case
+    raise NotFoundError()
+
+
+def _ready_images_in_scope(store: Any, patient_id: str, share: dict) -> list[dict]:
+    folders = [
+        f for f in paging.fetch_all(store, PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt") if covers_folder(share, f["id"])
+    ]
+    images: list[dict] = []
+    for folder in folders:
+        images += paging.fetch_all(
+            store, PATIENTS, patient_id, where={"type": "image", "folderId": folder["id"], "status": "ready"}, order_by="capturedAt"
+        )
+    return images
+
+
+def request_export(services: Any, user: Principal, body: dict) -> dict:
+    if user.kind != CLINICIAN:
+        raise NotFoundError()
+    store, now = services.store, services.clock.now()
+    case = _case(services, user, body["caseId"])
+    patient_id, clinic_id = case["patientId"], case["clinicId"]
+    share = _direct_care_share(services, user, patient_id, clinic_id)
+    in_scope = {i["id"] for i in _ready_images_in_scope(store, patient_id, share)}
+    wanted = body.get("imageIds") or sorted(in_scope)
+    if any(image_id not in in_scope for image_id in wanted):
+        raise NotFoundError()
+    if not wanted:
+        raise RuleViolation("There are no ready photos in this case to export.")
+    export_id = new_id("exp")
+    doc = {
+        "id": export_id,
+        "patientId": patient_id,
+        "type": "export",
+        "clinicId": clinic_id,
+        "caseId": case["id"],
+        "requestedBy": user.sub,
+        "imageIds": wanted,
+        "status": "queued",
+        "reason": None,
+        "createdAt": iso(now),
+        "readyAt": None,
+        "expiresAt": None,
+        "sizeBytes": None,
+    }
+    access.register_owner(store, "exp", export_id, patient_id)
+    store.create(PATIENTS, doc)
+    audit.record(
+        store,
+        now,
+        patient_id=patient_id,
+        actor_kind=CLINICIAN,
+        actor_id=user.sub,
+        action="export-requested",
+        clinic_id=clinic_id,
+        target_type="export",
+        target_id=export_id,
+    )
+    services.queue.send(EXPORT_JOBS_QUEUE, {"exportId": export_id, "patientId": patient_id})
+    return {"exportId": export_id, "status": "queued"}
+
+
+def _export_for(services: Any, user: Principal, export_id: str) -> dict:
+    if user.kind != CLINICIAN:
+        raise NotFoundError()
+    owner = access.owner_of(services.store, "exp", export_id)
+    try:
+        doc = services.store.read(PATIENTS, owner["patientId"], export_id)
+    except NotFound:
+        raise NotFoundError() from None
+    _direct_care_share(services, user, doc["patientId"], doc["clinicId"])
+    return doc
+
+
+def _state(doc: dict, now: Any) -> str:
+    if doc["status"] == "ready" and doc.get("expiresAt") and parse_instant(doc["expiresAt"]) <= now:
+        return "expired"
+    return doc["status"]
+
+
+def export_status(services: Any, user: Principal, export_id: str) -> dict:
+    doc = _export_for(services, user, export_id)
+    return {
+        "exportId": doc["id"],
+        "caseId": doc["caseId"],
+        "status": _state(doc, services.clock.now()),
+        "reason": doc.get("reason"),
+        "photoCount": len(doc["imageIds"]),
+        "createdAt": doc["createdAt"],
+        "readyAt": doc.get("readyAt"),
+        "expiresAt": doc.get("expiresAt"),
+        "sizeBytes": doc.get("sizeBytes"),
+    }
+
+
+def export_content(services: Any, user: Principal, export_id: str) -> bytes:
+    doc = _export_for(services, user, export_id)
+    now = services.clock.now()
+    state = _state(doc, now)
+    if state == "expired":
+        services.blobs.delete(EXPORTS, export_blob_name(doc["patientId"], export_id))
+        raise Gone("This export has expired and was deleted. Start a new export.")
+    if state != "ready":
+        raise RuleViolation("This export is not ready yet." if state in ("queued", "running") else "This export failed. Start a new one.")
+    audit.record(
+        services.store,
+        now,
+        patient_id=doc["patientId"],
+        actor_kind=CLINICIAN,
+        actor_id=user.sub,
+        action="export-downloaded",
+        clinic_id=doc["clinicId"],
+        target_type="export",
+        target_id=export_id,
+    )
+    buf = bytearray()
+    for chunk in services.blobs.read_decrypted(EXPORTS, export_blob_name(doc["patientId"], export_id)):
+        buf += chunk
+    return bytes(buf)
+
+
+# ----------------------------------------------------------------------------- the job
+def _set(services: Any, doc: dict, **changes: Any) -> dict:
+    for _ in range(5):
+        doc.update(changes)
+        try:
+            return services.store.replace(PATIENTS, doc, if_match=doc["_etag"])
+        except PreconditionFailed:
+            doc = services.store.read(PATIENTS, doc["patientId"], doc["id"])
+    raise PreconditionFailed("export changed concurrently")
+
+
+def _read_file(f: BinaryIO) -> Iterator[bytes]:
+    f.seek(0)
+    while chunk := f.read(CHUNK):
+        yield chunk
+
+
+def build(services: Any, message: dict) -> str:
+    """Queue-triggered: build, encrypt and store one export. Idempotent; raises to retry on outages."""
+    store, now = services.store, services.clock.now()
+    patient_id, export_id = str(message.get("patientId", "")), str(message.get("exportId", ""))
+    try:
+        doc = store.read(PATIENTS, patient_id, export_id)
+    except NotFound:
+        return "gone"  # the patient erased their account meanwhile
+    if doc["status"] in ("ready", "failed"):
+        return doc["status"]
+    doc = _set(services, doc, status="running")
+    share = access.active_share(store, patient_id, (doc["clinicId"],), now)
+    if share is None or "direct-care" not in share.get("purposes", []):
+        _set(services, doc, status="failed", reason="The patient is no longer sharing these photos with the clinic.")
+        return "failed"
+    try:
+        info, folders, photos, comments = _inputs(services, doc, share)
+    except LookupError:
+        _set(services, doc, status="failed", reason="Some photos are no longer available (the patient deleted or stopped sharing them).")
+        return "failed"
+
+    def open_photo(image_id: str) -> bytes:
+        buf = bytearray()
+        for chunk in services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "original")):
+            buf += chunk
+        return bytes(buf)
+
+    try:
+        with tempfile.TemporaryFile() as spool:
+            stats = pkg.build_export_package(info, folders, photos, comments, open_photo, spool)
+            stored = services.blobs.put_encrypted(EXPORTS, export_blob_name(patient_id, export_id), _read_file(spool))
+    except (EncryptionRejected, pkg.ExportInputError, pkg.PhotoChangedError) as exc:
+        log.warning("export failed export_id=%s reason=%s", export_id, type(exc).__name__)
+        _set(services, doc, status="failed", reason="A photo could not be read for the export. Try again, or contact support.")
+        return "failed"
+    ttl = timedelta(hours=services.settings.export_ttl_hours)
+    done = services.clock.now()
+    _set(services, doc, status="ready", readyAt=iso(done), expiresAt=iso(done + ttl), sizeBytes=stats.bytes_written, storedBytes=stored.size)
+    log.info("export ready export_id=%s photos=%d bytes=%d", export_id, stats.photo_count, stats.bytes_written)
+    return "ready"
+
+
+def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, list]:
+    store, patient_id = services.store, doc["patientId"]
+    clinic = clinics.get_clinic(store, doc["clinicId"])
+    prof = profile.read_profile(store, patient_id) or {}
+    case = store.read(CLINICS, doc["clinicId"], doc["caseId"])
+    images = []
+    for image_id in doc["imageIds"]:
+        try:
+            image = store.read(PATIENTS, patient_id, image_id)
+        except NotFound:
+            raise LookupError(image_id) from None
+        if image.get("status") != "ready" or not covers_folder(share, image["folderId"]):
+            raise LookupError(image_id)
+        images.append(image)
+    folder_ids = sorted({i["folderId"] for i in images})
+    folders = [store.read(PATIENTS, patient_id, fid) for fid in folder_ids]
+    comments = [
+        c
+        for c in paging.fetch_all(store, PATIENTS, patient_id, where={"type": "comment", "clinicId": doc["clinicId"]}, order_by="createdAt")
+        if c["targetId"] in set(doc["imageIds"]) | set(folder_ids)
+    ]
+    triage = case.get("triage")
+    info = pkg.ExportRequestInfo(
+        export_id=doc["id"],
+        created_at=doc["createdAt"],
+        clinic=pkg.ClinicInfo(name=clinic["name"], ods_code=clinic.get("odsCode")),
+        clinician=pkg.ClinicianInfo(name=clinics.member_name(store, doc["clinicId"], doc["requestedBy"]), sub=doc["requestedBy"]),
+        share=pkg.ShareInfo(
+            granted_at=share["grantedAt"],
+            expires_at=share.get("expiresAt"),
+            purposes=tuple(share.get("purposes", [])),
+            consent_version=share["consent"]["textVersion"],
+            consent_text_hash=share["consent"]["textHash"],
+        ),
+        patient=pkg.PatientInfo(display_name=prof.get("displayName") or "", date_of_birth=prof.get("dateOfBirth"), nhs_number=prof.get("nhsNumber")),
+        triage=pkg.TriageInfo(outcome=triage["outcome"], note=triage.get("note"), recorded_by=triage["recordedBy"], recorded_at=triage["recordedAt"])
+        if triage
+        else None,
+    )
+    folder_infos = [
+        pkg.FolderInfo(id=f["id"], name=f["name"], body_site=f.get("bodySite"), condition=f.get("condition"), treatment=f.get("treatment"))
+        for f in folders
+    ]
+    photo_infos = [
+        pkg.PhotoInfo(
+            id=i["id"],
+            folder_id=i["folderId"],
+            captured_at=i.get("capturedAt"),
+            uploaded_at=i["uploadedAt"],
+            notes=i.get("notes"),
+            width=i.get("width"),
+            height=i.get("height"),
+            size_bytes=i.get("sizeBytes"),
+        )
+        for i in images
+    ]
+    comment_infos = [
+        pkg.CommentInfo(target_type=c["targetType"], target_id=c["targetId"], author_name=c["authorName"], text=c["text"], created_at=c["createdAt"])
+        for c in comments
+    ]
+    return info, folder_infos, photo_infos, comment_infos

@@ -1,0 +1,84 @@
+"""Small helpers for e2e tests that drive the local host over HTTP like the phone would."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from shared_code.domain.imaging import prepare_for_upload
+from skinvault_client.encryption import upload_encrypted
+from tests.support.stack import LocalStack
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def ok(r: httpx.Response, status: int | tuple[int, ...] = (200, 201, 202, 204)) -> Any:
+    expected = (status,) if isinstance(status, int) else status
+    assert r.status_code in expected, f"{r.request.method} {r.request.url.path} -> {r.status_code}: {r.text[:400]}"
+    return r.json() if r.content and r.headers.get("content-type", "").startswith(("application/json", "application/problem+json")) else r.content
+
+
+def start_upload(api: httpx.Client, folder_id: str, data: bytes, *, content_type: str = "image/jpeg", notes: str | None = None) -> dict:
+    body: dict[str, Any] = {"contentType": content_type, "sizeBytes": len(data)}
+    if notes:
+        body["notes"] = notes
+    return ok(api.post(f"/api/folders/{folder_id}/uploads", json=body), 201)
+
+
+def upload_photo(api: httpx.Client, folder_id: str, photo: bytes, *, content_type: str = "image/jpeg", notes: str | None = None, prepare: bool = True) -> str:
+    data = prepare_for_upload(photo) if prepare else photo
+    session = start_upload(api, folder_id, data, content_type=content_type, notes=notes)
+    upload_encrypted(session["uploadUrl"], data, session["encryption"]["jwk"])
+    return session["uploadId"]
+
+
+def wait_for(api: httpx.Client, image_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        image = ok(api.get(f"/api/images/{image_id}"))
+        if image["status"] != "pending":
+            return image
+        time.sleep(0.2)
+    raise AssertionError(f"image {image_id} still pending after {timeout} s")
+
+
+class Patient:
+    """A signed-in patient with a profile and a folder."""
+
+    def __init__(self, stack: LocalStack, *, name: str = "Pat Example", nhs: str | None = "9434765919", email: str | None = None) -> None:
+        self.sub = unique("patient")
+        self.name = name
+        self.api = stack.client(stack.token(self.sub, "patient", name, email))
+        profile: dict[str, Any] = {"displayName": name, "dateOfBirth": "1970-01-31"}
+        if nhs:
+            profile["nhsNumber"] = nhs
+        self.profile = ok(self.api.put("/api/me", json=profile))
+        self.folder = ok(self.api.post("/api/folders", json={"name": "Mole on back", "bodySite": "back", "condition": "Changing mole", "notes": "secret-note-xyz"}), 201)
+
+    def share_with(self, clinic_id: str, *, days: int = 30, folder_ids: list[str] | None = None, purposes: tuple[str, ...] = ("direct-care",)) -> dict:
+        text = ok(self.api.get("/api/consent-text", params={"clinicId": clinic_id}))
+        expires = (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        body: dict[str, Any] = {"clinicId": clinic_id, "purposes": list(purposes), "expiresAt": expires, "consent": {"textVersion": text["version"], "accepted": True}}
+        if folder_ids is None:
+            body["allFolders"] = True
+        else:
+            body["folderIds"] = folder_ids
+        return ok(self.api.post("/api/shares", json=body), 201)
+
+
+class Clinic:
+    """A clinic created by an admin, with one clinician member."""
+
+    def __init__(self, stack: LocalStack, *, name: str | None = None) -> None:
+        self.admin = stack.client(stack.token(unique("admin"), "admin", "Admin"))
+        self.clinic = ok(self.admin.post("/api/admin/clinics", json={"name": name or unique("Clinic"), "odsCode": "RTD", "notificationEmail": f"{unique('derm')}@nhs.example"}), 201)
+        self.id = self.clinic["id"]
+        self.clinician_sub = unique("doc")
+        ok(self.admin.post(f"/api/admin/clinics/{self.id}/members", json={"sub": self.clinician_sub, "name": "Dr Test Clinician"}), 201)
+        self.api = stack.client(stack.token(self.clinician_sub, "clinician", "Dr Test Clinician"))

@@ -1,0 +1,538 @@
+"""infra/bicep is what ops deploy: it must parse, pass checkov, and declare exactly what the code uses.
+
+The facts come from the code (shared_code.config.SPEC, shared_code.ports) and from the Bicep as
+parsed by pycep, the parser checkov uses. pycep lives in checkov's own virtual environment
+(.venv-checkov, made by scripts/check_infra.sh), so tests/infra/pycep_parse.py runs there and
+hands the parsed files back as JSON.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared_code.config import SPEC, Settings
+from shared_code.ports import BLOB_CONTAINERS, CONTAINERS, EXPORTS, QUEUES, UPLOADS
+
+ROOT = Path(__file__).resolve().parents[2]
+BICEP_DIR = ROOT / "infra" / "bicep"
+MODULES = BICEP_DIR / "modules"
+VENV_PYTHON = ROOT / ".venv-checkov" / "bin" / "python"
+CHECK_SCRIPT = ROOT / "scripts" / "check_infra.sh"
+
+# Settings without a `when` that hold secrets or local paths: never set in Azure.
+LOCAL_ONLY_SETTINGS = {"STORAGE", "COSMOS_KEY"}
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def checkov_venv() -> Path:
+    """The checkov virtual environment, created by scripts/check_infra.sh when missing."""
+    proc = subprocess.run(["bash", str(CHECK_SCRIPT), "--install-only"], cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0 and VENV_PYTHON.exists(), f"could not create the checkov venv:\n{proc.stderr[-2000:]}"
+    return VENV_PYTHON
+
+
+@pytest.fixture(scope="session")
+def check_infra_run(checkov_venv: Path) -> subprocess.CompletedProcess[str]:
+    """scripts/check_infra.sh run once: parses every file, runs checkov."""
+    return subprocess.run(["bash", str(CHECK_SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+@pytest.fixture(scope="session")
+def parsed(checkov_venv: Path) -> dict[str, dict[str, Any]]:
+    proc = subprocess.run(
+        [str(VENV_PYTHON), str(ROOT / "tests" / "infra" / "pycep_parse.py"), str(BICEP_DIR)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.stdout, proc.stderr[-2000:]
+    return {str(Path(path).resolve().relative_to(BICEP_DIR)): entry for path, entry in json.loads(proc.stdout).items()}
+
+
+def bicep(parsed: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
+    entry = parsed[name]
+    assert entry["ok"], f"{name} does not parse: {entry.get('error')}"
+    return entry["json"]
+
+
+def resources_of_type(doc: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in doc.get("resources", {}).items() if res["type"].lower() == type_.lower()}
+
+
+def body(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource's properties object, looking through a loop or a condition."""
+    config = resource["config"]
+    return config["config"] if "loop_type" in config or "condition" in config else config
+
+
+def identifiers(doc: dict[str, Any]) -> set[str]:
+    return set(doc.get("parameters", {})) | set(doc.get("variables", {}))
+
+
+def is_literal(value: Any, doc: dict[str, Any]) -> bool:
+    """pycep renders 'text' and a reference to a param/var alike; a literal is a string naming neither."""
+    return isinstance(value, str) and "${" not in value and value not in identifiers(doc)
+
+
+def resolve(value: Any, doc: dict[str, Any]) -> Any:
+    """Substitute references to variables (and ${var} interpolations) holding literals."""
+    variables = {name: v["value"] for name, v in doc.get("variables", {}).items()}
+    if isinstance(value, list):
+        return [resolve(v, doc) for v in value]
+    if isinstance(value, str):
+        if value in variables:
+            return resolve(variables[value], doc)
+
+        def literal(match: re.Match[str]) -> str:
+            resolved = resolve(match.group(1), doc) if match.group(1) in variables else None
+            return resolved if isinstance(resolved, str) else match.group(0)
+
+        return re.sub(r"\$\{(\w+)\}", literal, value)
+    if isinstance(value, dict) and value.get("function", {}).get("type") == "concat":
+        out: list[Any] = []
+        for arg in value["function"]["parameters"].values():
+            resolved = resolve(arg, doc)
+            out.extend(resolved if isinstance(resolved, list) else [resolved])
+        return out
+    return value
+
+
+def dotted(value: Any) -> str:
+    """a.b.c from pycep's nested property_accessor operators."""
+    if isinstance(value, str):
+        return value
+    operands = value["operator"]["operands"]
+    return f"{dotted(operands['operand_1'])}.{dotted(operands['operand_2'])}"
+
+
+def decorator(param: dict[str, Any], kind: str) -> Any:
+    for deco in param.get("decorators", []):
+        if deco["type"] == kind:
+            return deco["argument"]
+    return None
+
+
+def app_settings(parsed: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    doc = bicep(parsed, "modules/function-app.bicep")
+    settings = {key.strip("'"): value for key, value in doc["variables"]["appSettings"]["value"].items()}
+    return settings, doc
+
+
+def azure_environment(parsed: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The Function App's app settings as the code would see them: literals as written, values that
+    come from parameters/outputs replaced by a plausible value of the setting's kind."""
+    settings, doc = app_settings(parsed)
+    kinds = {s.name: s.kind for s in SPEC}
+    env: dict[str, str] = {}
+    for name, value in settings.items():
+        allowed = decorator(doc["parameters"][value], "allowed") if isinstance(value, str) and value in doc.get("parameters", {}) else None
+        if is_literal(value, doc):
+            env[name] = value
+        elif allowed:
+            env[name] = str(allowed[0])
+        elif kinds.get(name) == "int":
+            env[name] = "1"
+        else:
+            env[name] = f"https://{name.lower().replace('_', '-')}.example.invalid/"
+    return env
+
+
+def setting_active(setting: Any, env: dict[str, str]) -> bool:
+    if setting.when is None:
+        return True
+    other, wanted = setting.when
+    return env.get(other, "").strip().lower() == wanted
+
+
+# ---------------------------------------------------------------- parse + checkov
+def test_every_bicep_file_parses_with_pycep(parsed: dict[str, dict[str, Any]]) -> None:
+    files = {str(p.relative_to(BICEP_DIR)) for p in BICEP_DIR.rglob("*.bicep")}
+    assert files == set(parsed)
+    assert "main.bicep" in files and len(files) > 5
+    failures = {name: entry["error"] for name, entry in parsed.items() if not entry["ok"]}
+    assert failures == {}
+
+
+@pytest.mark.slow
+def test_checkov_reports_zero_failed_checks(check_infra_run: subprocess.CompletedProcess[str]) -> None:
+    output = check_infra_run.stdout + check_infra_run.stderr
+    summary = re.search(r"Passed checks: (\d+), Failed checks: (\d+), Skipped checks: (\d+)", output)
+    assert summary, f"no checkov summary in output:\n{output[-3000:]}"
+    passed, failed, _skipped = (int(n) for n in summary.groups())
+    assert failed == 0, output[-5000:]
+    assert passed > 20
+    assert check_infra_run.returncode == 0, output[-3000:]
+
+
+def test_every_checkov_skip_sits_in_a_resource_and_gives_its_reason(parsed: dict[str, dict[str, Any]]) -> None:
+    skip = re.compile(r"checkov:skip=([A-Z0-9_]+)(.*)")
+    for path in BICEP_DIR.rglob("*.bicep"):
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines, start=1):
+            found = skip.search(line)
+            if not found:
+                continue
+            reason = found.group(2).lstrip(":").strip()
+            assert line.strip().startswith("//") and len(reason) >= 30, f"{path.name}:{number} skip without a reason"
+            # The comment must be inside the resource block (checkov reads skips there only).
+            opener = next(lines[i] for i in range(number - 2, -1, -1) if lines[i].strip() and not lines[i].strip().startswith("//"))
+            assert opener.startswith("resource ") and opener.rstrip().endswith("{"), f"{path.name}:{number} skip outside a resource"
+
+
+# ---------------------------------------------------------------- settings
+def test_function_app_sets_every_setting_the_code_reads_in_azure(parsed: dict[str, dict[str, Any]]) -> None:
+    settings, _ = app_settings(parsed)
+    env = azure_environment(parsed)
+    spec_names = {s.name for s in SPEC}
+    assert LOCAL_ONLY_SETTINGS <= spec_names
+    assert all(not s.required for s in SPEC if s.name in LOCAL_ONLY_SETTINGS)
+
+    required_in_azure = {s.name for s in SPEC if setting_active(s, env) and s.name not in LOCAL_ONLY_SETTINGS}
+    missing = sorted(required_in_azure - set(settings))
+    assert missing == []
+
+
+def test_function_app_sets_no_local_only_or_secret_setting(parsed: dict[str, dict[str, Any]]) -> None:
+    settings, _ = app_settings(parsed)
+    env = azure_environment(parsed)
+    local_only = {s.name for s in SPEC if not setting_active(s, env)} | LOCAL_ONLY_SETTINGS
+    assert {"SQLITE_PATH", "KEK_PEM_PATH", "EMAIL_OUTBOX_DIR", "DEV_ISSUER_KEY_PATH"} <= local_only
+    assert sorted(local_only & set(settings)) == []
+    # Identity only: no connection strings or keys anywhere in the module.
+    text = (MODULES / "function-app.bicep").read_text()
+    for secret_marker in ("AccountKey=", "SharedAccessSignature", "listKeys(", "AccessKey", "primaryMasterKey"):
+        assert secret_marker not in text
+    assert "AzureWebJobsStorage" not in settings  # the host uses AzureWebJobsStorage__* identity settings
+    assert "FUNCTIONS_WORKER_RUNTIME" not in settings  # Flex Consumption takes the runtime from functionAppConfig
+
+
+def test_azure_settings_load_and_select_the_azure_adapters(parsed: dict[str, dict[str, Any]]) -> None:
+    env = azure_environment(parsed)
+    settings = Settings.from_env({**env, "WEBSITE_INSTANCE_ID": "instance-1"})
+    assert settings.running_in_azure
+    assert settings.metadata_store == "cosmos"
+    assert settings.kek_provider == "keyvault"
+    assert settings.email_sender == "acs"
+    assert settings.dev_issuer_enabled is False
+    assert settings.storage_connection_string is None and settings.cosmos_key is None
+    assert settings.storage_blob_uri and settings.storage_queue_uri and settings.storage_client_id
+
+
+def test_environment_setting_takes_only_azure_environment_names(parsed: dict[str, dict[str, Any]]) -> None:
+    settings, doc = app_settings(parsed)
+    assert settings["SKINVAULT_ENVIRONMENT"] == "environmentName"
+    allowed = decorator(doc["parameters"]["environmentName"], "allowed")
+    choices = next(s.choices for s in SPEC if s.name == "SKINVAULT_ENVIRONMENT")
+    assert allowed == ["dev", "prod"] and set(allowed) <= set(choices)
+    main = bicep(parsed, "main.bicep")
+    assert decorator(main["parameters"]["environmentName"], "allowed") == allowed
+
+
+def test_identity_based_connections_name_credential_and_client_id(parsed: dict[str, dict[str, Any]]) -> None:
+    settings, doc = app_settings(parsed)
+    prefixes = {name.split("__")[0] for name in settings if re.search(r"__(blobServiceUri|queueServiceUri|accountEndpoint)$", name)}
+    assert {"STORAGE", "COSMOS", "AzureWebJobsStorage"} <= prefixes
+    credential_values = {resolve(settings[f"{prefix}__credential"], doc) for prefix in prefixes}
+    assert credential_values == {"managedidentity"}
+    client_ids = {settings[f"{prefix}__clientId"] for prefix in prefixes} | {settings["AZURE_CLIENT_ID"]}
+    assert client_ids == {"identityClientId"}
+    assert "Authorization=AAD" in settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
+
+
+def test_function_app_is_flex_python_311_https_tls12_with_user_assigned_identity(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/function-app.bicep")
+    plan = body(resources_of_type(doc, "Microsoft.Web/serverfarms")["plan"])
+    assert plan["sku"] == {"name": "FC1", "tier": "FlexConsumption"}
+    site = body(resources_of_type(doc, "Microsoft.Web/sites")["site"])
+    assert site["identity"]["type"] == "UserAssigned"
+    props = site["properties"]
+    assert props["httpsOnly"] is True
+    assert props["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.11"}
+    assert props["functionAppConfig"]["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
+    assert props["siteConfig"]["minTlsVersion"] in ("1.2", "1.3")
+    assert props["siteConfig"]["ftpsState"] == "Disabled"
+    monitoring = bicep(parsed, "modules/monitoring.bicep")
+    assert body(monitoring["resources"]["appInsights"])["properties"]["DisableLocalAuth"] is True
+
+
+# ---------------------------------------------------------------- storage
+def test_storage_declares_the_code_containers_and_queues_with_poison_queues(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/storage.bicep")
+    data_containers = resolve("dataContainerNames", doc)
+    assert sorted(data_containers) == sorted(BLOB_CONTAINERS)
+    containers = resources_of_type(doc, "Microsoft.Storage/storageAccounts/blobServices/containers")
+    (container,) = containers.values()
+    assert container["config"]["loop_type"]["detail"]["array_name"] == "allContainerNames"
+    assert set(BLOB_CONTAINERS) <= set(resolve("allContainerNames", doc))
+    assert body(container)["properties"]["publicAccess"] == "None"
+
+    queue_names = resolve("queueNames", doc)
+    for queue in QUEUES:
+        assert queue in queue_names and f"{queue}-poison" in queue_names
+    (queue_resource,) = resources_of_type(doc, "Microsoft.Storage/storageAccounts/queueServices/queues").values()
+    assert queue_resource["config"]["loop_type"]["detail"]["array_name"] == "queueNames"
+
+
+def test_storage_is_identity_only_private_and_recoverable(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/storage.bicep")
+    props = body(doc["resources"]["storage"])["properties"]
+    assert props["allowSharedKeyAccess"] is False
+    assert props["allowBlobPublicAccess"] is False
+    assert props["minimumTlsVersion"] == "TLS1_2"
+    assert props["supportsHttpsTrafficOnly"] is True
+    assert props["networkAcls"]["defaultAction"] == "Deny"
+    assert props["networkAcls"]["bypass"] == "AzureServices"
+    blob_service = body(doc["resources"]["blobService"])["properties"]
+    assert blob_service["isVersioningEnabled"] is True
+    assert blob_service["deleteRetentionPolicy"]["enabled"] is True
+
+
+def test_lifecycle_rules_remove_stale_uploads_and_expired_exports(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/storage.bicep")
+    rules = body(doc["resources"]["lifecycle"])["properties"]["policy"]["rules"]
+    deleted_prefixes = {
+        prefix
+        for rule in rules
+        if rule["enabled"] and "delete" in rule["definition"]["actions"].get("baseBlob", {})
+        for prefix in resolve(rule["definition"]["filters"].get("prefixMatch", []), doc)
+    }
+    assert {f"{UPLOADS}/", f"{EXPORTS}/"} <= deleted_prefixes
+
+
+# ---------------------------------------------------------------- Cosmos DB
+def test_cosmos_declares_each_code_container_with_its_partition_key(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/cosmos.bicep")
+    declared = {
+        body(res)["name"]: body(res)["properties"]["resource"]["partitionKey"]["paths"]
+        for res in resources_of_type(doc, "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers").values()
+    }
+    assert declared == {spec.name: [f"/{spec.partition_key}"] for spec in CONTAINERS}
+    assert doc["parameters"]["databaseName"]["default"] == "skinvault"
+    assert bicep(parsed, "main.bicep")["parameters"]["cosmosDatabaseName"]["default"] == "skinvault"
+
+
+def composite_indexes(doc: dict[str, Any], container: str) -> list[list[tuple[str, str]]]:
+    for res in resources_of_type(doc, "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers").values():
+        if body(res)["name"] == container:
+            policy = body(res)["properties"]["resource"]["indexingPolicy"]
+            return [[(entry["path"], entry["order"]) for entry in combo] for combo in policy.get("compositeIndexes", [])]
+    raise AssertionError(f"no container {container}")
+
+
+@pytest.mark.parametrize(
+    ("container", "filters", "order_by"),
+    [
+        ("patients", ["type"], "capturedAt"),
+        ("patients", ["type", "folderId"], "capturedAt"),
+        ("patients", ["type"], "createdAt"),
+        ("clinics", ["type"], "lastActivityAt"),
+        ("audit", ["type"], "at"),
+    ],
+)
+def test_cosmos_has_a_composite_index_for_each_filtered_newest_first_query(
+    parsed: dict[str, dict[str, Any]], container: str, filters: list[str], order_by: str
+) -> None:
+    wanted = [(f"/{name}", "ascending") for name in filters] + [(f"/{order_by}", "descending")]
+    assert wanted in composite_indexes(bicep(parsed, "modules/cosmos.bicep"), container)
+
+
+def test_cosmos_has_no_keys_continuous_backup_and_capacity_from_a_parameter(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/cosmos.bicep")
+    props = body(doc["resources"]["account"])["properties"]
+    assert props["disableLocalAuth"] is True
+    assert props["publicNetworkAccess"] == "Disabled"
+    assert props["backupPolicy"]["type"] == "Continuous"
+    assert decorator(doc["parameters"]["capacityMode"], "allowed") == ["serverless", "autoscale"]
+    main = bicep(parsed, "main.bicep")
+    assert decorator(main["parameters"]["cosmosCapacityMode"], "allowed") == ["serverless", "autoscale"]
+
+
+# ---------------------------------------------------------------- Key Vault
+def test_key_vault_is_premium_rbac_purge_protected_private(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/keyvault.bicep")
+    props = body(doc["resources"]["vault"])["properties"]
+    assert props["sku"]["name"] == "premium"
+    assert props["enableRbacAuthorization"] is True
+    assert props["enablePurgeProtection"] is True
+    assert props["softDeleteRetentionInDays"] == 90
+    assert props["publicNetworkAccess"] == "Disabled"
+
+
+def test_kek_is_rsa_hsm_3072_plus_wrap_unwrap_only_with_rotation_and_notify(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/keyvault.bicep")
+    key = body(doc["resources"]["kek"])["properties"]
+    assert key["kty"] == "RSA-HSM"
+    assert min(decorator(doc["parameters"]["keySize"], "allowed")) >= 3072
+    assert sorted(key["keyOps"]) == ["unwrapKey", "wrapKey"]
+    actions = {action["action"]["type"]: action["trigger"] for action in key["rotationPolicy"]["lifetimeActions"]}
+    assert set(actions) == {"rotate", "notify"}
+    assert all("timeBeforeExpiry" in trigger for trigger in actions.values())
+
+
+# ---------------------------------------------------------------- Event Grid
+def blob_trigger() -> dict[str, str]:
+    """The blob-triggered function as the code declares it (read with ast, not imported)."""
+    for path in (ROOT / "functions").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "blob_trigger":
+                    kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in deco.keywords if kw.arg}
+                    return {"function": node.name, **kwargs}
+    raise AssertionError("no blob trigger in functions/")
+
+
+def test_event_subscription_sends_uploads_blob_created_to_the_blob_extension_webhook(parsed: dict[str, dict[str, Any]]) -> None:
+    trigger = blob_trigger()
+    assert trigger["source"] == "EventGrid"
+    container = trigger["path"].split("/")[0]
+    doc = bicep(parsed, "modules/eventgrid-subscription.bicep")
+    assert doc["parameters"]["functionName"]["default"] == trigger["function"]
+    endpoint = doc["variables"]["endpointUrl"]["value"]
+    assert "/runtime/webhooks/blobs?functionName=Host.Functions.${functionName}&code=${blobsExtensionKey}" in endpoint
+    assert "blobs_extension" in json.dumps(doc["variables"]["blobsExtensionKey"])
+    sub = body(resources_of_type(doc, "Microsoft.EventGrid/systemTopics/eventSubscriptions")["subscription"])["properties"]
+    assert sub["filter"]["includedEventTypes"] == ["Microsoft.Storage.BlobCreated"]
+    assert sub["filter"]["subjectBeginsWith"] == "/blobServices/default/containers/${uploadsContainerName}/"
+    main = bicep(parsed, "main.bicep")
+    assert dotted(body(main["modules"]["eventSubscription"])["params"]["uploadsContainerName"]) == "storage.outputs.UPLOADS_CONTAINER_NAME"
+    storage = bicep(parsed, "modules/storage.bicep")
+    assert resolve("uploadsContainerName", storage) == container == UPLOADS
+    system_topic = body(bicep(parsed, "modules/eventgrid.bicep")["resources"]["systemTopic"])["properties"]
+    assert system_topic["topicType"] == "Microsoft.Storage.StorageAccounts"
+    # The trigger's connection is identity based: <connection>__blobServiceUri is set.
+    settings, _ = app_settings(parsed)
+    assert f"{trigger['connection']}__blobServiceUri" in settings
+
+
+# ---------------------------------------------------------------- RBAC
+ROLE_IDS = {
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+    "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+}
+BROAD_ROLE_IDS = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",  # Owner
+    "b24988ac-6180-42a0-ab88-20f7382dd24c",  # Contributor
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",  # Storage Blob Data Owner
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483",  # Key Vault Administrator
+    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",  # Key Vault Crypto Officer
+    "12338af0-0e69-4776-bea7-57ae8d297424",  # Key Vault Crypto User (sign, decrypt, ...)
+}
+
+
+def test_role_assignments_live_in_one_module_with_a_reason_each(parsed: dict[str, dict[str, Any]]) -> None:
+    for name, entry in parsed.items():
+        doc = entry["json"]
+        kinds = [r["type"] for r in doc.get("resources", {}).values() if not r.get("existing")]
+        if name != "modules/rbac.bicep":
+            assert not any(k.endswith(("roleAssignments", "sqlRoleAssignments")) for k in kinds), name
+    text = (MODULES / "rbac.bicep").read_text().splitlines()
+    for number, line in enumerate(text):
+        if re.match(r"resource \w+ '[^']*(roleAssignments|sqlRoleAssignments)@", line):
+            assert text[number - 1].startswith("// "), f"rbac.bicep:{number + 1} has no reason comment"
+
+
+def test_role_assignments_are_least_privilege(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/rbac.bicep")
+    role_ids = set(doc["variables"]["roles"]["value"].values())
+    assert role_ids == set(ROLE_IDS)
+    assert not role_ids & BROAD_ROLE_IDS
+    cosmos_roles = resources_of_type(doc, "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions")
+    actions = {name: body(r)["properties"]["permissions"][0]["dataActions"] for name, r in cosmos_roles.items()}
+    assert not any(a.endswith("/*") and "items" not in a for acts in actions.values() for a in acts)
+    audit = actions["cosmosAuditAppend"]
+    assert not any(a.endswith(("items/*", "items/replace", "items/delete", "items/upsert")) for a in audit)
+    assert resources_of_type(doc, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments")
+    acs_role = body(resources_of_type(doc, "Microsoft.Authorization/roleDefinitions")["acsEmailSenderRole"])
+    assert all(a.startswith("Microsoft.Communication/") for a in acs_role["properties"]["permissions"][0]["actions"])
+
+
+# ---------------------------------------------------------------- conventions
+def test_every_parameter_has_a_description(parsed: dict[str, dict[str, Any]]) -> None:
+    undescribed = [
+        f"{name}:{param}"
+        for name, entry in parsed.items()
+        for param, spec in bicep(parsed, name).get("parameters", {}).items()
+        if not decorator(spec, "description")
+    ]
+    assert undescribed == []
+
+
+def test_outputs_are_upper_snake_case(parsed: dict[str, dict[str, Any]]) -> None:
+    bad = [
+        f"{name}:{out}"
+        for name, entry in parsed.items()
+        for out in bicep(parsed, name).get("outputs", {})
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", out)
+    ]
+    assert bad == []
+
+
+def test_resources_with_a_location_carry_tags(parsed: dict[str, dict[str, Any]]) -> None:
+    untagged = [
+        f"{name}:{res_name}"
+        for name, entry in parsed.items()
+        for res_name, res in bicep(parsed, name).get("resources", {}).items()
+        if not res.get("existing") and "location" in body(res) and "tags" not in body(res)
+    ]
+    assert untagged == []
+
+
+def test_main_defaults_to_uksouth_and_names_come_from_abbreviations_and_a_token(parsed: dict[str, dict[str, Any]]) -> None:
+    main = bicep(parsed, "main.bicep")
+    assert main["parameters"]["location"]["default"] == "uksouth"
+    assert all(region.startswith("uk") for region in decorator(main["parameters"]["location"], "allowed"))
+    assert '"unique_string"' in json.dumps(main["variables"]["resourceToken"])
+    abbreviations = json.loads((BICEP_DIR / "abbreviations.json").read_text())
+    named = 0
+    for module_name, module in main["modules"].items():
+        params = body(module)["params"]
+        for key, raw in params.items():
+            value = resolve(raw, main)
+            if key == "name":
+                assert isinstance(value, str) and value.startswith("${abbrs."), f"{module_name}.name is not from the abbreviations table"
+            if isinstance(value, str) and value.startswith("${abbrs."):
+                abbr = value.split("}")[0].removeprefix("${abbrs.")
+                assert abbr in abbreviations, f"{module_name}.{key}"
+                assert "resourceToken" in value or ".outputs.NAME" in value, f"{module_name}.{key}: {value}"
+                named += 1
+    assert named >= 10
+
+
+def test_each_module_file_is_used_by_main() -> None:
+    text = (BICEP_DIR / "main.bicep").read_text()
+    unused = [path.name for path in MODULES.glob("*.bicep") if f"'modules/{path.name}'" not in text]
+    assert unused == []
+
+
+@pytest.mark.parametrize("env_name", ["dev", "prod"])
+def test_parameter_files_fit_main_bicep(parsed: dict[str, dict[str, Any]], env_name: str) -> None:
+    main_params = bicep(parsed, "main.bicep")["parameters"]
+    values = json.loads((BICEP_DIR / "parameters" / f"main.{env_name}.parameters.json").read_text())["parameters"]
+    assert set(values) <= set(main_params), set(values) - set(main_params)
+    required = {name for name, spec in main_params.items() if "default" not in spec or spec["default"] is None}
+    assert required <= set(values), required - set(values)
+    assert values["environmentName"]["value"] == env_name
+    for name, entry in values.items():
+        allowed = decorator(main_params[name], "allowed")
+        if allowed is not None:
+            assert entry["value"] in allowed, name
+
+
+def test_infra_readme_covers_deploy_post_deploy_rotation_and_teardown() -> None:
+    text = (ROOT / "infra" / "README.md").read_text().lower()
+    for phrase in ("az deployment sub create", "prerequisites", "verif", "app registration", "rotate", "tear down"):
+        assert phrase in text, phrase
