@@ -198,7 +198,15 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path) -> Any:
 class TriggerDriver:
     """Drives blob and queue triggers from Azurite the way the Functions host does."""
 
-    def __init__(self, connection_string: str, blob_functions: list[Any], queue_functions: list[Any], *, poll_seconds: float = 0.3):
+    def __init__(
+        self,
+        connection_string: str,
+        blob_functions: list[Any],
+        queue_functions: list[Any],
+        *,
+        poll_seconds: float = 0.3,
+        max_backoff_seconds: int = 10,
+    ):
         from azure.storage.blob import BlobServiceClient
         from azure.storage.queue import QueueServiceClient
 
@@ -207,6 +215,7 @@ class TriggerDriver:
         self._blob_functions = blob_functions
         self._queue_functions = queue_functions
         self._poll = poll_seconds
+        self._max_backoff = max_backoff_seconds
         self._stop = threading.Event()
         self._done: dict[str, str] = {}  # blob name -> etag processed
         self._failures: dict[tuple[str, str], int] = {}
@@ -314,7 +323,7 @@ class TriggerDriver:
                             client.delete_message(msg)
                             status += ":poisoned"
                         else:
-                            client.update_message(msg, visibility_timeout=min(2 ** (msg.dequeue_count or 1), 10))
+                            client.update_message(msg, visibility_timeout=min(2 ** (msg.dequeue_count or 1), self._max_backoff))
                     log.info("function=%s status=%s duration_ms=%.1f correlation_id=%s", name, status, (time.perf_counter() - started) * 1000, msg.id)
             except Exception as exc:  # noqa: BLE001 - Azurite down: keep polling
                 log.debug("queue poll failed: %s", type(exc).__name__)
