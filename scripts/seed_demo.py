@@ -68,9 +68,8 @@ def _ok(r: httpx.Response) -> Any:
 
 
 def _upload_photo(api: httpx.Client, token: str, folder_id: str, data: bytes, captured_at: str, notes: str) -> str:
-    from skinvault_client.encryption import upload_encrypted
-
     from shared_code.domain.imaging import prepare_for_upload
+    from skinvault_client.encryption import upload_encrypted
 
     data = prepare_for_upload(data)
     session = _ok(

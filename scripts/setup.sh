@@ -22,7 +22,8 @@ want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: creating the Python virtual environment (.venv)"
   "$PY" -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  # (pip warns about find-links folders some machines configure but lack: noise, filtered out)
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt 2> >(grep -v "^WARNING: Location" >&2)
   echo "$want" > "$stamp"
 fi
 

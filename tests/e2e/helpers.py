@@ -31,7 +31,9 @@ def start_upload(api: httpx.Client, folder_id: str, data: bytes, *, content_type
     return ok(api.post(f"/api/folders/{folder_id}/uploads", json=body), 201)
 
 
-def upload_photo(api: httpx.Client, folder_id: str, photo: bytes, *, content_type: str = "image/jpeg", notes: str | None = None, prepare: bool = True) -> str:
+def upload_photo(
+    api: httpx.Client, folder_id: str, photo: bytes, *, content_type: str = "image/jpeg", notes: str | None = None, prepare: bool = True
+) -> str:
     data = prepare_for_upload(photo) if prepare else photo
     session = start_upload(api, folder_id, data, content_type=content_type, notes=notes)
     upload_encrypted(session["uploadUrl"], data, session["encryption"]["jwk"])
@@ -59,12 +61,24 @@ class Patient:
         if nhs:
             profile["nhsNumber"] = nhs
         self.profile = ok(self.api.put("/api/me", json=profile))
-        self.folder = ok(self.api.post("/api/folders", json={"name": "Mole on back", "bodySite": "back", "condition": "Changing mole", "notes": "secret-note-xyz"}), 201)
+        self.folder = ok(
+            self.api.post(
+                "/api/folders", json={"name": "Mole on back", "bodySite": "back", "condition": "Changing mole", "notes": "secret-note-xyz"}
+            ),
+            201,
+        )
 
-    def share_with(self, clinic_id: str, *, days: int = 30, folder_ids: list[str] | None = None, purposes: tuple[str, ...] = ("direct-care",)) -> dict:
+    def share_with(
+        self, clinic_id: str, *, days: int = 30, folder_ids: list[str] | None = None, purposes: tuple[str, ...] = ("direct-care",)
+    ) -> dict:
         text = ok(self.api.get("/api/consent-text", params={"clinicId": clinic_id}))
         expires = (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        body: dict[str, Any] = {"clinicId": clinic_id, "purposes": list(purposes), "expiresAt": expires, "consent": {"textVersion": text["version"], "accepted": True}}
+        body: dict[str, Any] = {
+            "clinicId": clinic_id,
+            "purposes": list(purposes),
+            "expiresAt": expires,
+            "consent": {"textVersion": text["version"], "accepted": True},
+        }
         if folder_ids is None:
             body["allFolders"] = True
         else:
@@ -77,7 +91,12 @@ class Clinic:
 
     def __init__(self, stack: LocalStack, *, name: str | None = None) -> None:
         self.admin = stack.client(stack.token(unique("admin"), "admin", "Admin"))
-        self.clinic = ok(self.admin.post("/api/admin/clinics", json={"name": name or unique("Clinic"), "odsCode": "RTD", "notificationEmail": f"{unique('derm')}@nhs.example"}), 201)
+        self.clinic = ok(
+            self.admin.post(
+                "/api/admin/clinics", json={"name": name or unique("Clinic"), "odsCode": "RTD", "notificationEmail": f"{unique('derm')}@nhs.example"}
+            ),
+            201,
+        )
         self.id = self.clinic["id"]
         self.clinician_sub = unique("doc")
         ok(self.admin.post(f"/api/admin/clinics/{self.id}/members", json={"sub": self.clinician_sub, "name": "Dr Test Clinician"}), 201)

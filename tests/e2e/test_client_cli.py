@@ -26,10 +26,10 @@ import requests
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.transport import RequestsTransport
 from PIL import Image
+
 from skinvault_client.api import ApiError, SkinVaultClient
 from skinvault_client.cli import main
 from skinvault_client.uploader import MemoryJournal, PhotoUploader, UploadFailed
-
 from tests.support.images import make_photo, register_heif
 
 ROOT = Path(__file__).resolve().parents[2]

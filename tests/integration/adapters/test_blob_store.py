@@ -13,11 +13,11 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobClient, BlobServiceClient, ContainerClient
 from cryptography.exceptions import InvalidTag
-from skinvault_client.encryption import upload_encrypted
 
 from shared_code.adapters.blob_store import AzureBlobStore
 from shared_code.adapters.local_kek import LocalKekProvider
 from shared_code.ports import BLOB_CONTAINERS, IMAGES, UPLOADS, DependencyUnavailable, EncryptionRejected, NotFound
+from skinvault_client.encryption import upload_encrypted
 from tests.support.azurite import Azurite
 
 MiB = 1024 * 1024

@@ -9,10 +9,10 @@ import stat
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from skinvault_client.encryption import PublicJwkKek
 
 from shared_code.adapters.local_kek import LocalKekProvider
 from shared_code.ports import EncryptionRejected, UnknownKey
+from skinvault_client.encryption import PublicJwkKek
 
 CONTENT_KEY = b"2.0\0\0\0\0\0" + bytes(range(32))
 

@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+
 from skinvault_client.api import UNSET, ApiError, ApiUnreachable, SkinVaultClient, normalise_base_url
 
 

@@ -6,6 +6,7 @@ import io
 import time
 
 import pytest
+
 from skinvault_client.cli import describe_image, describe_upload, main, parse_args, redact
 from skinvault_client.profiles import Profile, ProfileStore
 from skinvault_client.uploader import UploadResult

@@ -6,8 +6,8 @@ import io
 
 import pytest
 from PIL import Image
-from skinvault_client.photo_prep import HEIC, JPEG, PNG, PhotoRefused, content_type_of, prepare_photo
 
+from skinvault_client.photo_prep import HEIC, JPEG, PNG, PhotoRefused, content_type_of, prepare_photo
 from tests.support.images import make_photo, make_zip, register_heif
 
 GPS_IFD = 0x8825

@@ -8,6 +8,7 @@ import stat
 import time
 
 import pytest
+
 from skinvault_client.profiles import DEFAULT_PROFILE, Profile, ProfileError, ProfileJournal, ProfileStore, check_profile_name, default_home
 
 
