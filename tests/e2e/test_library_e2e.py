@@ -145,7 +145,15 @@ def test_patient_b_gets_404_for_every_one_of_patient_a_ids(stack):
         ("GET", f"/api/images/{image_id}/content?size=original"),
         ("GET", f"/api/images/{image_id}/comments"),
     ):
-        body = {"name": "x"} if method == "PATCH" and "folders" in path else {"notes": "x"} if method == "PATCH" else {"contentType": "image/jpeg", "sizeBytes": 10} if method == "POST" else None
+        body = (
+            {"name": "x"}
+            if method == "PATCH" and "folders" in path
+            else {"notes": "x"}
+            if method == "PATCH"
+            else {"contentType": "image/jpeg", "sizeBytes": 10}
+            if method == "POST"
+            else None
+        )
         r = b.api.request(method, path, json=body)
         assert r.status_code == 404, (method, path, r.status_code)
         assert fid not in r.text and image_id not in r.text and "secret-note-xyz" not in r.text
