@@ -29,7 +29,13 @@ def test_a_missing_setting_is_named(name):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("MAX_UPLOAD_BYTES", "lots"), ("MAX_UPLOAD_BYTES", "-5"), ("DEV_ISSUER_ENABLED", "maybe"), ("METADATA_STORE", "mongo"), ("UPLOAD_URL_MINUTES", "60")],
+    [
+        ("MAX_UPLOAD_BYTES", "lots"),
+        ("MAX_UPLOAD_BYTES", "-5"),
+        ("DEV_ISSUER_ENABLED", "maybe"),
+        ("METADATA_STORE", "mongo"),
+        ("UPLOAD_URL_MINUTES", "60"),
+    ],
 )
 def test_a_malformed_setting_is_named(name, value):
     env = dict(EXAMPLE_SETTINGS, **{name: value})
