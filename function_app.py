@@ -15,6 +15,7 @@ from functions import (
     notifications,
     openapi_doc,
     profile,
+    reference_data,
     sharing,
     upload_processing,
     uploads,
@@ -40,6 +41,7 @@ MODULES = (
     notifications,
     exports,
     openapi_doc,
+    reference_data,
 )
 for module in MODULES:
     app.register_functions(module.bp)

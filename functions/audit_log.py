@@ -3,7 +3,7 @@
 import azure.functions as func
 
 from shared_code.api.http import endpoint
-from shared_code.services import audit
+from shared_code.services import sharing
 
 bp = func.Blueprint()
 
@@ -11,4 +11,4 @@ bp = func.Blueprint()
 @bp.route(route="audit", methods=["GET"])
 @endpoint()
 def get_audit_trail(call):
-    return audit.read_trail(call.services.store, call.user.patient_id, *call.paging())
+    return sharing.audit_trail(call.services, call.user.patient_id, *call.paging())

@@ -35,5 +35,11 @@ if [ ! -d tools/node/node_modules ] || [ "$(cat "$nstamp" 2>/dev/null)" != "$nwa
   echo "$nwant" > "$nstamp"
 fi
 
+# the clinician web app's vendored assets (nhsuk-frontend, msal-browser) into web/vendor (git-ignored)
+if [ ! -f web/vendor/.stamp ] || [ "$(cat web/vendor/.stamp)" != "$nwant" ]; then
+  bash scripts/web_assets.sh
+  echo "$nwant" > web/vendor/.stamp
+fi
+
 mkdir -p .local
 [ -f local.settings.json ] || cp local.settings.example.json local.settings.json

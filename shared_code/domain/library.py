@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import parse_instant
-from shared_code.domain.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType
+from shared_code.domain.errors import BadRequest, PayloadTooLarge, RuleViolation, UnsupportedMediaType
 
 ACCEPTED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/heic", "image/heif")
 
@@ -98,5 +98,5 @@ def check_captured_at(value: str, now: datetime) -> str:
 def size_param(value: str | None) -> str:
     size = value or "preview"
     if size not in IMAGE_SIZES:
-        raise RuleViolation("size must be thumbnail, preview or original.")
+        raise BadRequest("size must be thumbnail, preview or original.")
     return size

@@ -95,13 +95,13 @@ def authorise(
 
 def image_for(services: Any, principal: Principal, image_id: str, *, action: str = "viewed-image") -> tuple[dict, Access]:
     owner = owner_of(services.store, "img", image_id)
-    access = authorise(services, principal, owner["patientId"], owner.get("folderId"), action=action, target_type="image", target_id=image_id)
     try:
         image = services.store.read(PATIENTS, owner["patientId"], image_id)
     except NotFound:
         raise NotFoundError() from None
-    if access.principal.kind == CLINICIAN and image.get("status") != "ready":
-        raise NotFoundError()
+    if principal.kind == CLINICIAN and image.get("status") != "ready":
+        raise NotFoundError()  # before authorise: a photo the clinic cannot see is not audited as seen
+    access = authorise(services, principal, owner["patientId"], owner.get("folderId"), action=action, target_type="image", target_id=image_id)
     return image, access
 
 

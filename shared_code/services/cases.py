@@ -9,8 +9,8 @@ from shared_code.auth.principal import CLINICIAN, Principal
 from shared_code.domain.common import iso
 from shared_code.domain.errors import NotFoundError
 from shared_code.domain.sharing import covers_folder
-from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound, PreconditionFailed
-from shared_code.services import access, audit, clinics, profile
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
+from shared_code.services import access, audit, clinics, concurrency, profile
 from shared_code.services.library import folder_view, image_view
 
 TRIAGE_OUTCOMES = (
@@ -159,14 +159,10 @@ def get_case(services: Any, user: Principal, case_id: str) -> dict:
 
 def _update_case(services: Any, case: dict, change: Any) -> dict:
     """Apply `change(case)` with optimistic concurrency; a lost race re-reads and re-applies."""
-    store = services.store
-    for _ in range(5):
-        change(case)
-        try:
-            return store.replace(CLINICS, case, if_match=case["_etag"])
-        except PreconditionFailed:
-            case = store.read(CLINICS, case["clinicId"], case["id"])
-    raise PreconditionFailed("case changed concurrently")
+    updated = concurrency.modify(services.store, CLINICS, case, change)
+    if updated is None:
+        raise NotFoundError()
+    return updated
 
 
 def mark_reviewed(services: Any, user: Principal, case_id: str) -> dict:

@@ -8,6 +8,7 @@ from typing import Any
 from shared_code.domain.common import iso, new_id, new_share_code, normalise_share_code, public_view
 from shared_code.domain.errors import NotFoundError, RateLimited, RuleViolation
 from shared_code.ports import CLINICS, LOOKUPS, Conflict, MetadataStore, NotFound, PreconditionFailed
+from shared_code.services import concurrency
 
 CLINIC_SCHEMA = {
     "type": "object",
@@ -126,21 +127,16 @@ def _check_rate(store: MetadataStore, caller_key: str, now: Any) -> None:
 
 def _count_wrong_code(store: MetadataStore, caller_key: str, now: Any) -> None:
     doc_id = _rate_doc_id(caller_key, now)
-    for _ in range(5):
-        try:
-            doc = store.read(LOOKUPS, doc_id, doc_id)
-        except NotFound:
-            try:
-                store.create(LOOKUPS, {"id": doc_id, "key": doc_id, "count": 1})
-                return
-            except Conflict:
-                continue
-        doc["count"] = doc.get("count", 0) + 1
-        try:
-            store.replace(LOOKUPS, doc, if_match=doc["_etag"])
-            return
-        except PreconditionFailed:
-            continue
+    try:
+        concurrency.modify(
+            store,
+            LOOKUPS,
+            (doc_id, doc_id),
+            lambda d: d.update(count=d.get("count", 0) + 1),
+            create=lambda: {"id": doc_id, "key": doc_id, "count": 0},
+        )
+    except PreconditionFailed:
+        pass  # a burst of wrong codes at once: the others were counted
 
 
 def add_member(store: MetadataStore, clinic_id: str, body: dict, now: Any) -> dict:
@@ -163,16 +159,22 @@ def add_member(store: MetadataStore, clinic_id: str, body: dict, now: Any) -> di
 def remove_member(store: MetadataStore, clinic_id: str, sub: str) -> None:
     get_clinic(store, clinic_id)
     try:
-        store.delete(CLINICS, clinic_id, _member_key(sub))
+        member = store.read(CLINICS, clinic_id, _member_key(sub))
     except NotFound:
-        raise NotFoundError("That person is not a member of this clinic.") from None
+        member = None
+    if member is None or member.get("removed"):
+        raise NotFoundError("That person is not a member of this clinic.")
+    # Kept, marked removed: patients' access logs must still name who looked. Access itself goes
+    # with the membership lookup below (read at every request); add_member reinstates the document.
+    member["removed"] = True
+    store.replace(CLINICS, member, if_match=member["_etag"])
     _update_membership(store, sub, remove=clinic_id)
 
 
 def list_members(store: MetadataStore, clinic_id: str) -> list[dict]:
     get_clinic(store, clinic_id)
     page = store.query(CLINICS, clinic_id, where={"type": "member"}, order_by="name", limit=1000)
-    return [{"sub": m["sub"], "name": m["name"], "email": m.get("email")} for m in page.items]
+    return [{"sub": m["sub"], "name": m["name"], "email": m.get("email")} for m in page.items if not m.get("removed")]
 
 
 def member_name(store: MetadataStore, clinic_id: str, sub: str) -> str:
@@ -184,27 +186,14 @@ def member_name(store: MetadataStore, clinic_id: str, sub: str) -> str:
 
 def _update_membership(store: MetadataStore, sub: str, *, add: str | None = None, remove: str | None = None) -> None:
     key = _member_key(sub)
-    for _ in range(10):
-        try:
-            doc = store.read(LOOKUPS, key, key)
-        except NotFound:
-            if remove:
-                return
-            try:
-                store.create(LOOKUPS, {"id": key, "key": key, "clinicIds": [add]})
-                return
-            except Conflict:
-                continue
+
+    def change(doc: dict) -> None:
         ids = [c for c in doc.get("clinicIds", []) if c != remove]
         if add and add not in ids:
             ids.append(add)
         doc["clinicIds"] = ids
-        try:
-            store.replace(LOOKUPS, doc, if_match=doc["_etag"])
-            return
-        except PreconditionFailed:
-            continue
-    raise PreconditionFailed("membership changed concurrently")
+
+    concurrency.modify(store, LOOKUPS, (key, key), change, create=(lambda: {"id": key, "key": key, "clinicIds": []}) if add else None, attempts=10)
 
 
 def clinic_ids_of_member(store: MetadataStore, sub: str) -> list[str]:

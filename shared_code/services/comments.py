@@ -6,7 +6,7 @@ from typing import Any
 
 from shared_code.auth.principal import CLINICIAN, PATIENT, Principal
 from shared_code.domain.common import iso, new_id
-from shared_code.domain.errors import NotFoundError
+from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.ports import PATIENTS
 from shared_code.services import access, clinics
 
@@ -40,6 +40,8 @@ def comment_view(doc: dict) -> dict:
 def add_comment(services: Any, user: Principal, target_type: str, target_id: str, text: str) -> dict:
     if user.kind != CLINICIAN:
         raise NotFoundError()
+    if not text.strip():  # before _target, which records the comment in the patient's audit trail
+        raise RuleViolation("A comment needs some text.")
     where, acc = _target(services, user, target_type, target_id, "commented")
     now = services.clock.now()
     clinic = clinics.get_clinic(services.store, acc.clinic_id or "")
@@ -58,10 +60,6 @@ def add_comment(services: Any, user: Principal, target_type: str, target_id: str
         "text": text.strip(),
         "createdAt": iso(now),
     }
-    if not doc["text"]:
-        from shared_code.domain.errors import RuleViolation
-
-        raise RuleViolation("A comment needs some text.")
     return comment_view(services.store.create(PATIENTS, doc))
 
 

@@ -19,8 +19,8 @@ from shared_code.auth.principal import CLINICIAN, Principal
 from shared_code.domain.common import iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
-from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound, PreconditionFailed
-from shared_code.services import access, audit, clinics, paging, profile
+from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
+from shared_code.services import access, audit, clinics, concurrency, paging, profile
 from shared_code.services.library import image_blob_name
 
 log = logging.getLogger("skinvault.exports")
@@ -181,13 +181,7 @@ def export_content(services: Any, user: Principal, export_id: str) -> bytes:
 
 # ----------------------------------------------------------------------------- the job
 def _set(services: Any, doc: dict, **changes: Any) -> dict:
-    for _ in range(5):
-        doc.update(changes)
-        try:
-            return services.store.replace(PATIENTS, doc, if_match=doc["_etag"])
-        except PreconditionFailed:
-            doc = services.store.read(PATIENTS, doc["patientId"], doc["id"])
-    raise PreconditionFailed("export changed concurrently")
+    return concurrency.modify(services.store, PATIENTS, doc, lambda d: d.update(changes)) or doc
 
 
 def _read_file(f: BinaryIO) -> Iterator[bytes]:

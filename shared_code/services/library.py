@@ -20,6 +20,7 @@ RENDITIONS = ("original", "thumbnail", "preview")
 def folder_view(doc: dict) -> dict:
     view = public_view(doc)
     view["id"] = doc["id"]
+    view["etag"] = doc.get("_etag")
     site = doc.get("bodySite")
     view["bodySiteCode"] = {"system": "http://snomed.info/sct", "code": BODY_SITES[site][0], "display": BODY_SITES[site][1]} if site else None
     return view
@@ -138,6 +139,7 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
 def image_view(doc: dict) -> dict:
     view = public_view(doc, drop=("declaredContentType", "declaredSizeBytes", "rejectionCode", "sourceEtag", "blobs"))
     view["id"] = doc["id"]
+    view["etag"] = doc.get("_etag")
     return view
 
 

@@ -62,13 +62,30 @@ def _new_images(services: Any, clinic: dict, case_id: str, image_id: str) -> str
     store, now = services.store, services.clock.now()
     window = timedelta(minutes=services.settings.notification_window_minutes)
     key = f"notify-case:{case_id}"
-    try:
-        marker = store.read(LOOKUPS, key, key)
-    except NotFound:
-        marker = None
-    if marker and marker.get("imageId") != image_id and parse_instant(marker["sentAt"]) + window > now:
-        log.info("notification throttled kind=new-images case_id=%s", case_id)
-        return "throttled"
+    # Claim the case's window before sending, so that messages processed together (the host hands
+    # a batch to concurrent invocations) send one email between them, not one each. A redelivery of
+    # the message that holds the claim sends again with the same message id (the sender dedupes).
+    for _ in range(5):
+        try:
+            marker = store.read(LOOKUPS, key, key)
+        except NotFound:
+            marker = None
+        if marker and marker.get("imageId") == image_id:
+            break
+        if marker and parse_instant(marker["sentAt"]) + window > now:
+            log.info("notification throttled kind=new-images case_id=%s", case_id)
+            return "throttled"
+        record = {"id": key, "key": key, "sentAt": iso(now), "imageId": image_id}
+        try:
+            if marker is None:
+                store.create(LOOKUPS, record)
+            else:
+                store.replace(LOOKUPS, record, if_match=marker["_etag"])
+            break
+        except (Conflict, PreconditionFailed):
+            continue  # another message claimed the window first: look again
+    else:
+        raise PreconditionFailed("notification window changed concurrently")  # the host retries the message
     mail = _clinic_email(
         services,
         clinic,
@@ -77,14 +94,6 @@ def _new_images(services: Any, clinic: dict, case_id: str, image_id: str) -> str
         stable_id("mail", "new-images", case_id, image_id),
     )
     services.email.send(mail)  # idempotent per message id: a redelivery re-sends the same id
-    record = {"id": key, "key": key, "sentAt": iso(now), "imageId": image_id}
-    try:
-        if marker is None:
-            store.create(LOOKUPS, record)
-        elif marker.get("imageId") != image_id:
-            store.replace(LOOKUPS, record, if_match=marker["_etag"])
-    except (Conflict, PreconditionFailed):
-        pass  # a concurrent sender recorded its own send
     log.info("notification sent kind=new-images case_id=%s message_id=%s", case_id, mail.message_id)
     return "sent"
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from shared_code.domain import imaging
 from shared_code.domain.common import iso
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
-from shared_code.ports import IMAGES, NOTIFICATIONS_QUEUE, PATIENTS, UPLOADS, EncryptionRejected, NotFound, PreconditionFailed
-from shared_code.services import cases
+from shared_code.ports import IMAGES, NOTIFICATIONS_QUEUE, PATIENTS, UPLOADS, EncryptionRejected, NotFound
+from shared_code.services import cases, concurrency
 from shared_code.services.library import image_blob_name
 
 log = logging.getLogger("skinvault.processing")
@@ -122,19 +122,19 @@ def _camera_time(value: str | None) -> str | None:
 
 
 def _finish(services: Any, image: dict, changes: dict) -> bool:
-    """Write the outcome once; a concurrent run that already finished wins quietly."""
-    for _ in range(3):
-        if image.get("status") != "pending":
+    """Write the outcome once; a concurrent run that already finished (or a delete) wins quietly."""
+    wrote = False
+
+    def change(doc: dict) -> bool | None:
+        nonlocal wrote
+        wrote = doc.get("status") == "pending"
+        if not wrote:
             return False
-        image.update(changes)
-        try:
-            services.store.replace(PATIENTS, image, if_match=image["_etag"])
-            return True
-        except PreconditionFailed:
-            image = services.store.read(PATIENTS, image["patientId"], image["id"])
-        except NotFound:
-            return False  # deleted meanwhile
-    return False
+        doc.update(changes)
+        return None
+
+    concurrency.modify(services.store, PATIENTS, image, change)
+    return wrote
 
 
 def _reject(services: Any, image: dict, upload_name: str, code: str, message: str) -> str:

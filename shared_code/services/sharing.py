@@ -12,9 +12,9 @@ from typing import Any
 from shared_code.auth.principal import PATIENT, Principal
 from shared_code.domain.common import iso, new_id, parse_instant, public_view, stable_id
 from shared_code.domain.errors import NotFoundError, RuleViolation
-from shared_code.domain.sharing import ACTIVE, EXPIRED, PURPOSES, check_grant, share_state
-from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, Conflict, NotFound, PreconditionFailed
-from shared_code.services import audit, clinics, consent, paging
+from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, covers_folder, share_state
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound, PreconditionFailed
+from shared_code.services import audit, clinics, concurrency, consent, paging
 
 SHARE_SCHEMA = {
     "type": "object",
@@ -24,7 +24,8 @@ SHARE_SCHEMA = {
         "clinicId": {"type": "string", "minLength": 1, "maxLength": 100},
         "folderIds": {"type": "array", "items": {"type": "string", "maxLength": 100}, "minItems": 1, "maxItems": 500, "uniqueItems": True},
         "allFolders": {"type": "boolean"},
-        "purposes": {"type": "array", "items": {"enum": list(PURPOSES)}, "minItems": 1, "uniqueItems": True},
+        # Which purposes are allowed is a consent rule (check_grant): 422 saying why, not a schema 400.
+        "purposes": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 10, "uniqueItems": True},
         "expiresAt": {"type": "string", "maxLength": 40},
         "consent": {
             "type": "object",
@@ -81,7 +82,6 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
         raise RuleViolation("The consent text has changed. Read the current version and accept it to share.")
     rendered = consent.render(clinic, accepted["textVersion"])
 
-    previous = _active_shares_with(store, user.patient_id, clinic["id"], now)
     share = {
         "id": new_id("shr"),
         "patientId": user.patient_id,
@@ -97,8 +97,7 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
         "consent": {"textVersion": rendered["version"], "textHash": rendered["textHash"], "acceptedAt": iso(now), "acceptedBy": user.patient_id},
     }
     created = store.create(PATIENTS, share)
-    for old in previous:
-        _end(services, old, now, reason="replaced")
+    created = _replace_others(services, created, now)
     case_id = _open_case(services, clinic["id"], user.patient_id, created, now)
     audit.record(
         store,
@@ -115,57 +114,76 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
     return share_view(created, now, clinic["name"])
 
 
+def _replace_others(services: Any, created: dict, now: Any) -> dict:
+    """End the patient's other active shares with this clinic: the newest (grantedAt, id) stays.
+
+    Decided after our own share is stored, so that concurrent grants agree: of any two, whichever
+    looks second sees the other and ends the older one (which may be its own)."""
+
+    def key(s: dict) -> tuple:
+        return (parse_instant(s["grantedAt"]), s["id"])
+
+    for other in _active_shares_with(services.store, created["patientId"], created["clinicId"], now):
+        if other["id"] == created["id"]:
+            continue
+        if key(other) < key(created):
+            _end(services, other, now, reason="replaced")
+        else:
+            return _end(services, created, now, reason="replaced")
+    return created
+
+
 def _active_shares_with(store: Any, patient_id: str, clinic_id: str, now: Any) -> list[dict]:
     page = store.query(PATIENTS, patient_id, where={"type": "share", "clinicId": clinic_id}, limit=200)
     return [s for s in page.items if share_state(s, now) == ACTIVE]
 
 
 def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now: Any) -> str:
-    store = services.store
     case_id = case_id_for(clinic_id, patient_id)
-    for _ in range(5):
-        try:
-            case = store.read(CLINICS, clinic_id, case_id)
-        except NotFound:
-            case = {
-                "id": case_id,
-                "clinicId": clinic_id,
-                "type": "case",
-                "patientId": patient_id,
-                "lastReviewedAt": None,
-                "triage": None,
-                "awaitingTriage": True,
-                "newImageCount": 0,
-                "hasNew": False,
-            }
-            case.update({"active": True, "shareId": share["id"], "lastActivityAt": iso(now)})
-            try:
-                store.create(CLINICS, case)
-                return case_id
-            except Conflict:
-                continue
-        case.update({"active": True, "shareId": share["id"], "lastActivityAt": iso(now)})
-        try:
-            store.replace(CLINICS, case, if_match=case["_etag"])
-            return case_id
-        except PreconditionFailed:
-            continue
-    raise PreconditionFailed("case changed concurrently")
+
+    def new_case() -> dict:
+        # a clinic that has never reviewed the case has every photo in scope to look at
+        in_scope = [
+            f["id"]
+            for f in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt")
+            if covers_folder(share, f["id"])
+        ]
+        ready = sum(
+            len(
+                paging.fetch_all(
+                    services.store, PATIENTS, patient_id, where={"type": "image", "folderId": fid, "status": "ready"}, order_by="capturedAt"
+                )
+            )
+            for fid in in_scope
+        )
+        return {
+            "id": case_id,
+            "clinicId": clinic_id,
+            "type": "case",
+            "patientId": patient_id,
+            "lastReviewedAt": None,
+            "triage": None,
+            "awaitingTriage": True,
+            "newImageCount": ready,
+        }
+
+    def renew(case: dict) -> None:
+        # a (new or renewed) share is something new for the clinic to look at: it shows under filter=new
+        case.update({"active": True, "shareId": share["id"], "lastActivityAt": iso(now), "hasNew": True})
+
+    concurrency.modify(services.store, CLINICS, (clinic_id, case_id), renew, create=new_case)
+    return case_id
 
 
 def _end(services: Any, share: dict, now: Any, *, reason: str) -> dict:
-    store = services.store
-    for _ in range(5):
-        if share.get("revokedAt"):
-            return share
-        share["revokedAt"] = iso(now)
-        share["endReason"] = reason
-        try:
-            share = store.replace(PATIENTS, share, if_match=share["_etag"])
-            break
-        except PreconditionFailed:
-            share = store.read(PATIENTS, share["patientId"], share["id"])
-    return share
+    def change(doc: dict) -> bool | None:
+        if doc.get("revokedAt"):
+            return False
+        doc.update({"revokedAt": iso(now), "endReason": reason})
+        return None
+
+    # raises PreconditionFailed rather than report an end that was not stored
+    return concurrency.modify(services.store, PATIENTS, share, change) or share
 
 
 def revoke(services: Any, user: Principal, share_id: str) -> dict:
@@ -196,18 +214,7 @@ def revoke(services: Any, user: Principal, share_id: str) -> dict:
 def _close_case_if_no_share(services: Any, clinic_id: str, patient_id: str, now: Any) -> None:
     if _active_shares_with(services.store, patient_id, clinic_id, now):
         return
-    case_id = case_id_for(clinic_id, patient_id)
-    for _ in range(5):
-        try:
-            case = services.store.read(CLINICS, clinic_id, case_id)
-        except NotFound:
-            return
-        case["active"] = False
-        try:
-            services.store.replace(CLINICS, case, if_match=case["_etag"])
-            return
-        except PreconditionFailed:
-            continue
+    concurrency.modify(services.store, CLINICS, (clinic_id, case_id_for(clinic_id, patient_id)), lambda case: case.update(active=False))
 
 
 def list_shares(services: Any, user: Principal, limit: int, token: str | None) -> dict:
@@ -249,6 +256,13 @@ def note_expiry(services: Any, share: dict, now: Any) -> None:
     _close_case_if_no_share(services, share["clinicId"], share["patientId"], now)
 
 
+def note_expiries(services: Any, patient_id: str) -> None:
+    """Note every share of the patient's that has expired unnoticed, e.g. before showing the audit trail."""
+    now = services.clock.now()
+    for share in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "share"}, order_by="grantedAt"):
+        note_expiry(services, share, now)
+
+
 def end_all_shares(services: Any, patient_id: str) -> None:
     """Account erasure: end every share (the audit trail keeps the record)."""
     now = services.clock.now()
@@ -268,3 +282,9 @@ def end_all_shares(services: Any, patient_id: str) -> None:
                 target_id=share["id"],
             )
         _close_case_if_no_share(services, share["clinicId"], patient_id, now)
+
+
+def audit_trail(services: Any, patient_id: str, limit: int, token: str | None) -> dict:
+    """The patient's 'who has looked' trail, with any share that ran out noted first."""
+    note_expiries(services, patient_id)
+    return audit.read_trail(services.store, patient_id, limit, token)

@@ -19,6 +19,7 @@ HTTP = {
     "list_clinic_members": ("admin/clinics/{clinicId}/members", {"GET"}),
     "add_clinic_member": ("admin/clinics/{clinicId}/members", {"POST"}),
     "remove_clinic_member": ("admin/clinics/{clinicId}/members/{sub}", {"DELETE"}),
+    "list_body_sites": ("body-sites", {"GET"}),
     "list_folders": ("folders", {"GET"}),
     "create_folder": ("folders", {"POST"}),
     "get_folder": ("folders/{folderId}", {"GET"}),
