@@ -109,6 +109,9 @@ def build_export_package(
             del data
 
         bundle = entry(BUNDLE_NAME, zipfile.ZIP_DEFLATED)
+        # The bundle is mostly base64 of JPEGs: level 1 wins back most of base64's third at a fraction
+        # of the default level's time (zipfile on Python 3.11 reads the level from this attribute).
+        bundle._compresslevel = 1
         # Announce the expected size so zipfile writes ZIP64 headers when the bundle may pass 2 GiB.
         bundle.file_size = sum(d.size for d in digests.values()) * 4 // 3 + 1024 * (len(digests) + 16)
         with archive.open(bundle, mode="w") as stream:
