@@ -11,7 +11,7 @@ bp = func.Blueprint()
 log = logging.getLogger("skinvault.functions")
 
 
-@bp.blob_trigger(arg_name="blob", path="uploads/{name}", connection="STORAGE", source="EventGrid")
+@bp.blob_trigger(arg_name="blob", path="uploads/{name}", connection="UPLOADS_STORAGE", source="EventGrid")
 def process_upload(blob: func.InputStream) -> None:
     # The stream holds ciphertext; the service re-reads it through the SDK to verify and decrypt.
     status = processing.handle_upload(bootstrap.services(), blob.name or "")

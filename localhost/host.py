@@ -207,11 +207,9 @@ class TriggerDriver:
         poll_seconds: float = 0.3,
         max_backoff_seconds: int = 10,
     ):
-        from azure.storage.blob import BlobServiceClient
-        from azure.storage.queue import QueueServiceClient
-
-        self._blob_service = BlobServiceClient.from_connection_string(connection_string, retry_total=0, connection_timeout=3)
-        self._queue_service = QueueServiceClient.from_connection_string(connection_string, retry_total=0, connection_timeout=3)
+        self._default_connection = connection_string
+        self._blob_services: dict[str, Any] = {}
+        self._queue_services: dict[str, Any] = {}
         self._blob_functions = blob_functions
         self._queue_functions = queue_functions
         self._poll = poll_seconds
@@ -220,6 +218,26 @@ class TriggerDriver:
         self._done: dict[str, str] = {}  # blob name -> etag processed
         self._failures: dict[tuple[str, str], int] = {}
         self._threads: list[threading.Thread] = []
+
+    def _connection(self, fn: Any) -> str:
+        """The trigger's connection setting, as the host resolves it (env, else the default)."""
+        name = fn.get_trigger().get_dict_repr().get("connection") or ""
+        return os.environ.get(name) or self._default_connection
+
+    def _blob_service(self, connection: str) -> Any:
+        from azure.storage.blob import BlobServiceClient
+
+        if connection not in self._blob_services:
+            self._blob_services[connection] = BlobServiceClient.from_connection_string(connection, retry_total=0, connection_timeout=3)
+        return self._blob_services[connection]
+
+    def _queue_service(self, connection: str | None = None) -> Any:
+        from azure.storage.queue import QueueServiceClient
+
+        connection = connection or self._default_connection
+        if connection not in self._queue_services:
+            self._queue_services[connection] = QueueServiceClient.from_connection_string(connection, retry_total=0, connection_timeout=3)
+        return self._queue_services[connection]
 
     def start(self) -> None:
         for fn in self._blob_functions:
@@ -239,7 +257,7 @@ class TriggerDriver:
 
         path = fn.get_trigger().get_dict_repr()["path"]
         container = path.split("/", 1)[0]
-        client = self._blob_service.get_container_client(container)
+        client = self._blob_service(self._connection(fn)).get_container_client(container)
         name = fn.get_function_name()
         while not self._stop.is_set():
             try:
@@ -278,7 +296,7 @@ class TriggerDriver:
     def _poison(self, queue: str, message: dict[str, Any]) -> None:
         import base64
 
-        q = self._queue_service.get_queue_client(queue)
+        q = self._queue_service().get_queue_client(queue)
         try:
             q.create_queue()
         except Exception:  # noqa: BLE001,S110 - exists
@@ -293,7 +311,7 @@ class TriggerDriver:
         t = fn.get_trigger().get_dict_repr()
         queue = t["queueName"]
         name = fn.get_function_name()
-        client = self._queue_service.get_queue_client(queue)
+        client = self._queue_service(self._connection(fn)).get_queue_client(queue)
         while not self._stop.is_set():
             got = 0
             try:

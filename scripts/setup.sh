@@ -42,4 +42,18 @@ if [ ! -f web/vendor/.stamp ] || [ "$(cat web/vendor/.stamp)" != "$nwant" ]; the
 fi
 
 mkdir -p .local
-[ -f local.settings.json ] || cp local.settings.example.json local.settings.json
+if [ ! -f local.settings.json ]; then
+  cp local.settings.example.json local.settings.json
+else
+  # settings added since the file was made get their local default; values already there are kept
+  .venv/bin/python - <<'PY'
+import json
+example = json.load(open("local.settings.example.json"))
+current = json.load(open("local.settings.json"))
+missing = {k: v for k, v in example["Values"].items() if k not in current.setdefault("Values", {})}
+if missing:
+    current["Values"].update(missing)
+    json.dump(current, open("local.settings.json", "w"), indent=2)
+    print("setup: added to local.settings.json: " + ", ".join(sorted(missing)))
+PY
+fi

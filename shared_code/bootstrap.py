@@ -13,6 +13,9 @@ from shared_code.auth.principal import CLINICIAN, Principal
 from shared_code.auth.tokens import HttpJwks, TokenValidator, TrustedIssuer
 from shared_code.config import Settings
 from shared_code.ports import (
+    EXPORTS,
+    IMAGES,
+    UPLOADS,
     BlobStore,
     EmailSender,
     KeyEncryptionKeyProvider,
@@ -86,17 +89,23 @@ def build(settings: Settings) -> Services:
         kek = KeyVaultKekProvider(settings.key_vault_uri or "", settings.kek_name or "", azure_credential())
 
     # blobs + queues
+    from shared_code.adapters.blob_router import RoutedBlobStore
     from shared_code.adapters.blob_store import AzureBlobStore
     from shared_code.adapters.storage_queue import StorageQueue
 
-    blobs: BlobStore
     queue: MessageQueue
+    kept = (IMAGES, EXPORTS)
     if settings.storage_connection_string:
-        blobs = AzureBlobStore.from_connection_string(settings.storage_connection_string, kek)
+        main = AzureBlobStore.from_connection_string(settings.storage_connection_string, kek, containers=kept)
         queue = StorageQueue.from_connection_string(settings.storage_connection_string)
     else:
-        blobs = AzureBlobStore.from_identity(settings.storage_blob_uri or "", azure_credential(), kek)
+        main = AzureBlobStore.from_identity(settings.storage_blob_uri or "", azure_credential(), kek, containers=kept)
         queue = StorageQueue.from_identity(settings.storage_queue_uri or "", azure_credential())
+    if settings.uploads_connection_string:
+        ingest = AzureBlobStore.from_connection_string(settings.uploads_connection_string, kek, containers=(UPLOADS,))
+    else:
+        ingest = AzureBlobStore.from_identity(settings.uploads_blob_uri or "", azure_credential(), kek, containers=(UPLOADS,))
+    blobs: BlobStore = RoutedBlobStore(main, {UPLOADS: ingest})
 
     # metadata
     store: MetadataStore

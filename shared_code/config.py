@@ -36,6 +36,11 @@ SPEC: tuple[Setting, ...] = (
     Setting("STORAGE__blobServiceUri", "str", required=False, description="Blob endpoint for identity-based access (Azure)."),
     Setting("STORAGE__queueServiceUri", "str", required=False, description="Queue endpoint for identity-based access (Azure)."),
     Setting("STORAGE__clientId", "str", required=False, description="Client id of the user-assigned managed identity (Azure)."),
+    # the ingest account phones upload to with a one-blob SAS (reachable from the internet; nothing else lives there)
+    Setting("UPLOADS_STORAGE", "str", required=False, description="Upload (ingest) storage connection string (Azurite locally). Not used in Azure."),
+    Setting(
+        "UPLOADS_STORAGE__blobServiceUri", "str", required=False, description="Blob endpoint of the upload (ingest) account, identity-based (Azure)."
+    ),
     # metadata
     Setting("METADATA_STORE", "choice", choices=("sqlite", "cosmos"), description="Which metadata store adapter to use."),
     Setting("SQLITE_PATH", "str", when=("METADATA_STORE", "sqlite"), description="SQLite file for the embedded store."),
@@ -84,6 +89,8 @@ class Settings:
     storage_blob_uri: str | None
     storage_queue_uri: str | None
     storage_client_id: str | None
+    uploads_connection_string: str | None
+    uploads_blob_uri: str | None
     metadata_store: str
     sqlite_path: str | None
     cosmos_endpoint: str | None
@@ -158,6 +165,8 @@ class Settings:
             raise SettingsError("setting STORAGE (connection string) or STORAGE__blobServiceUri must be set")
         if raw["STORAGE__blobServiceUri"] and not raw["STORAGE"] and not raw["STORAGE__queueServiceUri"]:
             raise SettingsError("setting STORAGE__queueServiceUri must be set with STORAGE__blobServiceUri")
+        if not raw["UPLOADS_STORAGE"] and not raw["UPLOADS_STORAGE__blobServiceUri"]:
+            raise SettingsError("setting UPLOADS_STORAGE (connection string) or UPLOADS_STORAGE__blobServiceUri must be set")
         if raw["UPLOAD_URL_MINUTES"] > 15:
             raise SettingsError("setting UPLOAD_URL_MINUTES must be at most 15")
         running_in_azure = bool(env.get("WEBSITE_INSTANCE_ID"))
@@ -171,6 +180,8 @@ class Settings:
             storage_blob_uri=raw["STORAGE__blobServiceUri"],
             storage_queue_uri=raw["STORAGE__queueServiceUri"],
             storage_client_id=raw["STORAGE__clientId"],
+            uploads_connection_string=raw["UPLOADS_STORAGE"],
+            uploads_blob_uri=raw["UPLOADS_STORAGE__blobServiceUri"],
             metadata_store=raw["METADATA_STORE"],
             sqlite_path=raw["SQLITE_PATH"],
             cosmos_endpoint=raw["COSMOS__accountEndpoint"],

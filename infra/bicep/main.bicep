@@ -131,16 +131,21 @@ param notificationWindowMinutes int = 15
 @minValue(1)
 param exportTtlHours int = 24
 
-@description('Days after which an upload left in the uploads container is stale and deleted.')
+@description('Days after which an upload left in the uploads container of the ingest account is stale and deleted.')
 @minValue(1)
 param staleUploadDays int = 1
 
-@description('Days deleted blobs and previous blob versions are kept (erasure is final after this).')
+@description('Days deleted blobs and previous blob versions are kept on the main account (erasure is final after this).')
 @minValue(1)
 @maxValue(365)
 param blobSoftDeleteDays int = 7
 
-@description('Public IP ranges (CIDR) allowed through the storage firewall, e.g. the egress of a relay for phone uploads. Empty: none.')
+@description('Days deleted uploads are kept on the ingest account (short: uploads are transient).')
+@minValue(1)
+@maxValue(7)
+param uploadSoftDeleteDays int = 1
+
+@description('Public IP ranges (CIDR) allowed through the main storage account firewall, e.g. the fixed egress of an operator network. Empty: none. Phones do not need this: they upload to the ingest account.')
 param storageAllowedIpRanges array = []
 
 @description('Extra browser origins allowed to call the API (the Static Web App is always allowed).')
@@ -231,10 +236,22 @@ module storage 'modules/storage.bicep' = {
     name: '${abbrs.storageStorageAccounts}${resourceToken}'
     location: location
     tags: tags
-    staleUploadDays: staleUploadDays
     exportRetentionDays: exportRetentionDays
     softDeleteDays: blobSoftDeleteDays
     allowedIpRanges: storageAllowedIpRanges
+  }
+}
+
+// Phones upload here (internet-facing, uploads container only); the main account stays private.
+module ingestStorage 'modules/ingest-storage.bicep' = {
+  name: 'ingest-storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}ingest${resourceToken}'
+    location: location
+    tags: tags
+    staleUploadDays: staleUploadDays
+    softDeleteDays: uploadSoftDeleteDays
   }
 }
 
@@ -297,6 +314,36 @@ module queueEndpoint 'modules/private-endpoint.bicep' = {
   }
 }
 
+// The app reaches the ingest account privately too (the private DNS zones resolve its names to
+// these endpoints inside the VNet); phones resolve the same names to its public endpoint.
+module ingestBlobEndpoint 'modules/private-endpoint.bicep' = {
+  name: 'pep-ingest-blob'
+  scope: rg
+  params: {
+    name: '${abbrs.networkPrivateEndpoints}${ingestStorage.outputs.NAME}-blob'
+    location: location
+    tags: tags
+    subnetId: network.outputs.PRIVATE_ENDPOINT_SUBNET_ID
+    targetResourceId: ingestStorage.outputs.RESOURCE_ID
+    groupId: 'blob'
+    privateDnsZoneId: network.outputs.BLOB_DNS_ZONE_ID
+  }
+}
+
+module ingestQueueEndpoint 'modules/private-endpoint.bicep' = {
+  name: 'pep-ingest-queue'
+  scope: rg
+  params: {
+    name: '${abbrs.networkPrivateEndpoints}${ingestStorage.outputs.NAME}-queue'
+    location: location
+    tags: tags
+    subnetId: network.outputs.PRIVATE_ENDPOINT_SUBNET_ID
+    targetResourceId: ingestStorage.outputs.RESOURCE_ID
+    groupId: 'queue'
+    privateDnsZoneId: network.outputs.QUEUE_DNS_ZONE_ID
+  }
+}
+
 module keyVaultEndpoint 'modules/private-endpoint.bicep' = {
   name: 'pep-vault'
   scope: rg
@@ -354,6 +401,8 @@ module functionApp 'modules/function-app.bicep' = {
     rbac
     blobEndpoint
     queueEndpoint
+    ingestBlobEndpoint
+    ingestQueueEndpoint
     keyVaultEndpoint
     cosmosEndpoint
   ]
@@ -368,6 +417,8 @@ module functionApp 'modules/function-app.bicep' = {
     subnetId: network.outputs.APP_SUBNET_ID
     storageBlobEndpoint: storage.outputs.BLOB_ENDPOINT
     storageQueueEndpoint: storage.outputs.QUEUE_ENDPOINT
+    uploadsBlobEndpoint: ingestStorage.outputs.BLOB_ENDPOINT
+    uploadsQueueEndpoint: ingestStorage.outputs.QUEUE_ENDPOINT
     deploymentContainerName: storage.outputs.DEPLOYMENT_CONTAINER_NAME
     cosmosEndpoint: cosmos.outputs.ENDPOINT
     cosmosDatabaseName: cosmos.outputs.DATABASE_NAME
@@ -413,10 +464,10 @@ module eventGrid 'modules/eventgrid.bicep' = {
   name: 'eventgrid'
   scope: rg
   params: {
-    name: '${abbrs.eventGridDomainsTopics}skinvault-storage-${resourceToken}'
+    name: '${abbrs.eventGridDomainsTopics}skinvault-ingest-${resourceToken}'
     location: location
     tags: tags
-    storageAccountId: storage.outputs.RESOURCE_ID
+    storageAccountId: ingestStorage.outputs.RESOURCE_ID
   }
 }
 
@@ -427,6 +478,8 @@ module rbac 'modules/rbac.bicep' = {
     appPrincipalId: identity.outputs.PRINCIPAL_ID
     eventGridPrincipalId: eventGrid.outputs.PRINCIPAL_ID
     storageAccountName: storage.outputs.NAME
+    ingestStorageAccountName: ingestStorage.outputs.NAME
+    ingestPoisonQueueName: ingestStorage.outputs.POISON_QUEUE_NAME
     deadLetterContainerName: storage.outputs.DEAD_LETTER_CONTAINER_NAME
     keyVaultName: keyVault.outputs.NAME
     kekName: keyVault.outputs.KEY_NAME
@@ -448,7 +501,7 @@ module eventSubscription 'modules/eventgrid-subscription.bicep' = if (deployEven
   params: {
     systemTopicName: eventGrid.outputs.NAME
     functionAppName: functionApp.outputs.NAME
-    uploadsContainerName: storage.outputs.UPLOADS_CONTAINER_NAME
+    uploadsContainerName: ingestStorage.outputs.UPLOADS_CONTAINER_NAME
     deadLetterStorageAccountId: storage.outputs.RESOURCE_ID
     deadLetterContainerName: storage.outputs.DEAD_LETTER_CONTAINER_NAME
   }
@@ -462,7 +515,9 @@ output FUNCTION_APP_URL string = functionApp.outputs.URL
 output STATIC_WEB_APP_NAME string = staticWebApp.outputs.NAME
 output STATIC_WEB_APP_URL string = staticWebApp.outputs.URL
 output STORAGE_ACCOUNT_NAME string = storage.outputs.NAME
-output UPLOADS_CONTAINER_NAME string = storage.outputs.UPLOADS_CONTAINER_NAME
+output INGEST_STORAGE_ACCOUNT_NAME string = ingestStorage.outputs.NAME
+output INGEST_STORAGE_BLOB_ENDPOINT string = ingestStorage.outputs.BLOB_ENDPOINT
+output UPLOADS_CONTAINER_NAME string = ingestStorage.outputs.UPLOADS_CONTAINER_NAME
 output COSMOS_ENDPOINT string = cosmos.outputs.ENDPOINT
 output COSMOS_DATABASE string = cosmos.outputs.DATABASE_NAME
 output KEY_VAULT_NAME string = keyVault.outputs.NAME

@@ -305,8 +305,10 @@ class AzureBlobStore:
         kek_provider: KeyEncryptionKeyProvider,
         *,
         account_key_credential: Any | None = None,
+        containers: tuple[str, ...] = BLOB_CONTAINERS,
     ) -> None:
         self._service = service_client
+        self._containers = containers
         self._kek = kek_provider
         credential = account_key_credential if account_key_credential is not None else service_client.credential
         # A StorageSharedKeyCredential (connection string) signs SAS itself; otherwise user delegation.
@@ -317,16 +319,24 @@ class AzureBlobStore:
         self._bound_memory(service_client)
 
     @classmethod
-    def from_connection_string(cls, conn: str, kek_provider: KeyEncryptionKeyProvider, **client_kwargs: Any) -> AzureBlobStore:
+    def from_connection_string(
+        cls, conn: str, kek_provider: KeyEncryptionKeyProvider, *, containers: tuple[str, ...] = BLOB_CONTAINERS, **client_kwargs: Any
+    ) -> AzureBlobStore:
         """Connection string (Azurite locally). SAS URLs are signed with the account key."""
-        return cls(BlobServiceClient.from_connection_string(conn, **_client_kwargs(client_kwargs)), kek_provider)
+        return cls(BlobServiceClient.from_connection_string(conn, **_client_kwargs(client_kwargs)), kek_provider, containers=containers)
 
     @classmethod
     def from_identity(
-        cls, blob_uri: str, credential: TokenCredential, kek_provider: KeyEncryptionKeyProvider, **client_kwargs: Any
+        cls,
+        blob_uri: str,
+        credential: TokenCredential,
+        kek_provider: KeyEncryptionKeyProvider,
+        *,
+        containers: tuple[str, ...] = BLOB_CONTAINERS,
+        **client_kwargs: Any,
     ) -> AzureBlobStore:
         """Managed identity (Azure). SAS URLs are user delegation SAS (no shared key on the account)."""
-        return cls(BlobServiceClient(blob_uri, credential=credential, **_client_kwargs(client_kwargs)), kek_provider)
+        return cls(BlobServiceClient(blob_uri, credential=credential, **_client_kwargs(client_kwargs)), kek_provider, containers=containers)
 
     @staticmethod
     def _bound_memory(service_client: BlobServiceClient) -> None:
@@ -339,7 +349,7 @@ class AzureBlobStore:
 
     # ------------------------------------------------------------ containers, health
     def ensure_containers(self) -> None:
-        for name in BLOB_CONTAINERS:
+        for name in self._containers:
             try:
                 self._service.create_container(name)  # private: no public_access
             except ResourceExistsError:

@@ -60,6 +60,7 @@ def test_unreachable_azurite_is_a_one_line_error(stack, tmp_path):
     settings = dict(stack.settings())
     dead = free_port()
     settings["STORAGE"] = settings["STORAGE"].replace(str(stack.azurite.blob_port), str(dead))
+    settings["UPLOADS_STORAGE"] = settings["STORAGE"]
     result = _run_host("--port", str(free_port()), env_settings=settings, tmp_path=tmp_path)
     assert result.returncode != 0 and "Azurite" in result.stderr and "Traceback" not in result.stderr
 

@@ -50,7 +50,7 @@ HTTP = {
     "get_export_content": ("exports/{exportId}/content", {"GET"}),
 }
 OTHER = {
-    "process_upload": ("blobTrigger", {"path": "uploads/{name}", "connection": "STORAGE", "source": "EventGrid"}),
+    "process_upload": ("blobTrigger", {"path": "uploads/{name}", "connection": "UPLOADS_STORAGE", "source": "EventGrid"}),
     "send_notification": ("queueTrigger", {"queueName": "notifications", "connection": "STORAGE"}),
     "build_export": ("queueTrigger", {"queueName": "export-jobs", "connection": "STORAGE"}),
 }

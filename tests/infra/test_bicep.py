@@ -27,7 +27,10 @@ VENV_PYTHON = ROOT / ".venv-checkov" / "bin" / "python"
 CHECK_SCRIPT = ROOT / "scripts" / "check_infra.sh"
 
 # Settings without a `when` that hold secrets or local paths: never set in Azure.
-LOCAL_ONLY_SETTINGS = {"STORAGE", "COSMOS_KEY"}
+LOCAL_ONLY_SETTINGS = {"STORAGE", "UPLOADS_STORAGE", "COSMOS_KEY"}
+# The blob extension's poison queue (Microsoft.Azure.WebJobs.Extensions.Storage.Blobs,
+# HostQueueNames.BlobTriggerPoisonQueue): it lives on the account of the trigger's connection.
+BLOB_TRIGGER_POISON_QUEUE = "webjobs-blobtrigger-poison"
 
 
 # ---------------------------------------------------------------- fixtures
@@ -105,6 +108,15 @@ def resolve(value: Any, doc: dict[str, Any]) -> Any:
             out.extend(resolved if isinstance(resolved, list) else [resolved])
         return out
     return value
+
+
+def is_reference(value: Any) -> bool:
+    """A name or a.b.c (pycep's nested property_accessor operators), nothing computed."""
+    if isinstance(value, str):
+        return True
+    if not (isinstance(value, dict) and value.get("operator", {}).get("type") == "property_accessor"):
+        return False
+    return all(is_reference(operand) for operand in value["operator"]["operands"].values())
 
 
 def dotted(value: Any) -> str:
@@ -200,6 +212,9 @@ def test_function_app_sets_every_setting_the_code_reads_in_azure(parsed: dict[st
     required_in_azure = {s.name for s in SPEC if setting_active(s, env) and s.name not in LOCAL_ONLY_SETTINGS}
     missing = sorted(required_in_azure - set(settings))
     assert missing == []
+    # Each local-only connection string has its identity-based form in SPEC, and that form is set.
+    for connection in sorted(LOCAL_ONLY_SETTINGS & {"STORAGE", "UPLOADS_STORAGE"}):
+        assert f"{connection}__blobServiceUri" in spec_names & required_in_azure & set(settings), connection
 
 
 def test_function_app_sets_no_local_only_or_secret_setting(parsed: dict[str, dict[str, Any]]) -> None:
@@ -226,6 +241,7 @@ def test_azure_settings_load_and_select_the_azure_adapters(parsed: dict[str, dic
     assert settings.dev_issuer_enabled is False
     assert settings.storage_connection_string is None and settings.cosmos_key is None
     assert settings.storage_blob_uri and settings.storage_queue_uri and settings.storage_client_id
+    assert settings.uploads_connection_string is None and settings.uploads_blob_uri
 
 
 def test_environment_setting_takes_only_azure_environment_names(parsed: dict[str, dict[str, Any]]) -> None:
@@ -241,7 +257,7 @@ def test_environment_setting_takes_only_azure_environment_names(parsed: dict[str
 def test_identity_based_connections_name_credential_and_client_id(parsed: dict[str, dict[str, Any]]) -> None:
     settings, doc = app_settings(parsed)
     prefixes = {name.split("__")[0] for name in settings if re.search(r"__(blobServiceUri|queueServiceUri|accountEndpoint)$", name)}
-    assert {"STORAGE", "COSMOS", "AzureWebJobsStorage"} <= prefixes
+    assert {"STORAGE", "UPLOADS_STORAGE", "COSMOS", "AzureWebJobsStorage"} <= prefixes
     credential_values = {resolve(settings[f"{prefix}__credential"], doc) for prefix in prefixes}
     assert credential_values == {"managedidentity"}
     client_ids = {settings[f"{prefix}__clientId"] for prefix in prefixes} | {settings["AZURE_CLIENT_ID"]}
@@ -266,14 +282,22 @@ def test_function_app_is_flex_python_311_https_tls12_with_user_assigned_identity
 
 
 # ---------------------------------------------------------------- storage
-def test_storage_declares_the_code_containers_and_queues_with_poison_queues(parsed: dict[str, dict[str, Any]]) -> None:
+def module_wiring(parsed: dict[str, dict[str, Any]], module: str) -> dict[str, str]:
+    """main.bicep's params for one module, references rendered as a.b.c."""
+    params = body(bicep(parsed, "main.bicep")["modules"][module])["params"]
+    return {key: dotted(value) if is_reference(value) else value for key, value in params.items()}
+
+
+def test_main_storage_declares_the_code_containers_except_uploads_and_queues_with_poison_queues(parsed: dict[str, dict[str, Any]]) -> None:
     doc = bicep(parsed, "modules/storage.bicep")
     data_containers = resolve("dataContainerNames", doc)
-    assert sorted(data_containers) == sorted(BLOB_CONTAINERS)
+    assert sorted(data_containers) == sorted(set(BLOB_CONTAINERS) - {UPLOADS})
     containers = resources_of_type(doc, "Microsoft.Storage/storageAccounts/blobServices/containers")
     (container,) = containers.values()
     assert container["config"]["loop_type"]["detail"]["array_name"] == "allContainerNames"
-    assert set(BLOB_CONTAINERS) <= set(resolve("allContainerNames", doc))
+    all_containers = resolve("allContainerNames", doc)
+    assert set(data_containers) <= set(all_containers)
+    assert UPLOADS not in all_containers  # phones upload to the ingest account, never to this one
     assert body(container)["properties"]["publicAccess"] == "None"
 
     queue_names = resolve("queueNames", doc)
@@ -281,6 +305,20 @@ def test_storage_declares_the_code_containers_and_queues_with_poison_queues(pars
         assert queue in queue_names and f"{queue}-poison" in queue_names
     (queue_resource,) = resources_of_type(doc, "Microsoft.Storage/storageAccounts/queueServices/queues").values()
     assert queue_resource["config"]["loop_type"]["detail"]["array_name"] == "queueNames"
+
+
+def test_ingest_storage_declares_only_the_blob_trigger_container_and_its_poison_queue(parsed: dict[str, dict[str, Any]]) -> None:
+    trigger = blob_trigger()
+    trigger_container = trigger["path"].split("/")[0]
+    doc = bicep(parsed, "modules/ingest-storage.bicep")
+    containers = resources_of_type(doc, "Microsoft.Storage/storageAccounts/blobServices/containers")
+    assert [resolve(body(c)["name"], doc) for c in containers.values()] == [UPLOADS] == [trigger_container]
+    assert all(body(c)["properties"]["publicAccess"] == "None" for c in containers.values())
+    queues = resources_of_type(doc, "Microsoft.Storage/storageAccounts/queueServices/queues")
+    assert [resolve(body(q)["name"], doc) for q in queues.values()] == [BLOB_TRIGGER_POISON_QUEUE]
+    # Every container the code uses is declared on exactly one of the two accounts.
+    main_containers = resolve("dataContainerNames", bicep(parsed, "modules/storage.bicep"))
+    assert sorted([UPLOADS, *main_containers]) == sorted(BLOB_CONTAINERS)
 
 
 def test_storage_is_identity_only_private_and_recoverable(parsed: dict[str, dict[str, Any]]) -> None:
@@ -297,16 +335,63 @@ def test_storage_is_identity_only_private_and_recoverable(parsed: dict[str, dict
     assert blob_service["deleteRetentionPolicy"]["enabled"] is True
 
 
-def test_lifecycle_rules_remove_stale_uploads_and_expired_exports(parsed: dict[str, dict[str, Any]]) -> None:
-    doc = bicep(parsed, "modules/storage.bicep")
+def test_ingest_storage_is_identity_only_open_to_phones_and_keeps_nothing_long(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/ingest-storage.bicep")
+    props = body(doc["resources"]["storage"])["properties"]
+    # SAS only: shared keys off (so only user-delegation SAS exist), no anonymous reads.
+    assert props["allowSharedKeyAccess"] is False
+    assert props["allowBlobPublicAccess"] is False
+    assert props["defaultToOAuthAuthentication"] is True
+    assert props["minimumTlsVersion"] == "TLS1_2"
+    assert props["supportsHttpsTrafficOnly"] is True
+    # Phones on any network reach it.
+    assert props["publicNetworkAccess"] == "Enabled"
+    assert props["networkAcls"]["defaultAction"] == "Allow"
+    # Transient: no versions, short soft delete, no CORS (the native app needs none).
+    blob_service = body(doc["resources"]["blobService"])["properties"]
+    assert blob_service["isVersioningEnabled"] is False
+    assert blob_service["deleteRetentionPolicy"]["enabled"] is True
+    soft_delete = doc["parameters"][blob_service["deleteRetentionPolicy"]["days"]]
+    assert soft_delete["default"] <= 1 and decorator(soft_delete, "max_value") <= 7
+    assert not blob_service.get("cors", {}).get("corsRules")
+    main = bicep(parsed, "main.bicep")
+    assert set(main["parameters"]) >= {"uploadSoftDeleteDays", "staleUploadDays"}
+    assert module_wiring(parsed, "ingestStorage")["softDeleteDays"] == "uploadSoftDeleteDays"
+
+
+def lifecycle_deletes(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """prefix -> the baseBlob delete action of the enabled lifecycle rule for it."""
     rules = body(doc["resources"]["lifecycle"])["properties"]["policy"]["rules"]
-    deleted_prefixes = {
-        prefix
+    return {
+        prefix: rule["definition"]["actions"]["baseBlob"]["delete"]
         for rule in rules
         if rule["enabled"] and "delete" in rule["definition"]["actions"].get("baseBlob", {})
         for prefix in resolve(rule["definition"]["filters"].get("prefixMatch", []), doc)
     }
-    assert {f"{UPLOADS}/", f"{EXPORTS}/"} <= deleted_prefixes
+
+
+def test_lifecycle_rules_remove_stale_uploads_on_ingest_and_expired_exports_on_main(parsed: dict[str, dict[str, Any]]) -> None:
+    main_rules = lifecycle_deletes(bicep(parsed, "modules/storage.bicep"))
+    assert f"{EXPORTS}/" in main_rules and f"{UPLOADS}/" not in main_rules
+    ingest = bicep(parsed, "modules/ingest-storage.bicep")
+    ingest_rules = lifecycle_deletes(ingest)
+    assert list(ingest_rules) == [f"{UPLOADS}/"]
+    days = ingest_rules[f"{UPLOADS}/"]["daysAfterModificationGreaterThan"]
+    assert ingest["parameters"][days]["default"] == 1
+    assert bicep(parsed, "main.bicep")["parameters"]["staleUploadDays"]["default"] == 1
+    assert module_wiring(parsed, "ingestStorage")["staleUploadDays"] == "staleUploadDays"
+
+
+def test_app_reaches_both_storage_accounts_through_private_endpoints(parsed: dict[str, dict[str, Any]]) -> None:
+    main = bicep(parsed, "main.bicep")
+    endpoints = {
+        (wiring["targetResourceId"], wiring["groupId"])
+        for name, module in main["modules"].items()
+        if module["detail"]["path"] == "modules/private-endpoint.bicep"
+        for wiring in [module_wiring(parsed, name)]
+    }
+    for account in ("storage", "ingestStorage"):
+        assert {(f"{account}.outputs.RESOURCE_ID", "blob"), (f"{account}.outputs.RESOURCE_ID", "queue")} <= endpoints, account
 
 
 # ---------------------------------------------------------------- Cosmos DB
@@ -405,15 +490,41 @@ def test_event_subscription_sends_uploads_blob_created_to_the_blob_extension_web
     sub = body(resources_of_type(doc, "Microsoft.EventGrid/systemTopics/eventSubscriptions")["subscription"])["properties"]
     assert sub["filter"]["includedEventTypes"] == ["Microsoft.Storage.BlobCreated"]
     assert sub["filter"]["subjectBeginsWith"] == "/blobServices/default/containers/${uploadsContainerName}/"
-    main = bicep(parsed, "main.bicep")
-    assert dotted(body(main["modules"]["eventSubscription"])["params"]["uploadsContainerName"]) == "storage.outputs.UPLOADS_CONTAINER_NAME"
-    storage = bicep(parsed, "modules/storage.bicep")
-    assert resolve("uploadsContainerName", storage) == container == UPLOADS
+    assert module_wiring(parsed, "eventSubscription")["uploadsContainerName"] == "ingestStorage.outputs.UPLOADS_CONTAINER_NAME"
+    ingest = bicep(parsed, "modules/ingest-storage.bicep")
+    assert resolve("uploadsContainerName", ingest) == container == UPLOADS
+    assert dotted(ingest["outputs"]["UPLOADS_CONTAINER_NAME"]["value"]) == "uploadsContainerName"
+    # Undeliverable events go to the main (private) account's dead-letter container.
+    assert module_wiring(parsed, "eventSubscription")["deadLetterStorageAccountId"] == "storage.outputs.RESOURCE_ID"
+
+
+def test_event_grid_topic_sits_on_the_ingest_account(parsed: dict[str, dict[str, Any]]) -> None:
     system_topic = body(bicep(parsed, "modules/eventgrid.bicep")["resources"]["systemTopic"])["properties"]
     assert system_topic["topicType"] == "Microsoft.Storage.StorageAccounts"
-    # The trigger's connection is identity based: <connection>__blobServiceUri is set.
-    settings, _ = app_settings(parsed)
-    assert f"{trigger['connection']}__blobServiceUri" in settings
+    assert system_topic["source"] == "storageAccountId"
+    assert module_wiring(parsed, "eventGrid")["storageAccountId"] == "ingestStorage.outputs.RESOURCE_ID"
+    assert module_wiring(parsed, "eventSubscription")["systemTopicName"] == "eventGrid.outputs.NAME"
+
+
+def test_blob_trigger_connection_is_identity_based_on_the_ingest_account(parsed: dict[str, dict[str, Any]]) -> None:
+    connection = blob_trigger()["connection"]
+    assert connection in LOCAL_ONLY_SETTINGS  # its connection-string form is for Azurite only
+    settings, doc = app_settings(parsed)
+    assert connection not in settings
+    # With __blobServiceUri the blob extension also needs __queueServiceUri (poison queue), even
+    # with source EventGrid; __credential and __clientId select the user-assigned identity.
+    for suffix in ("blobServiceUri", "queueServiceUri", "credential", "clientId"):
+        assert f"{connection}__{suffix}" in settings, suffix
+    assert resolve(settings[f"{connection}__credential"], doc) == "managedidentity"
+    assert settings[f"{connection}__clientId"] == "identityClientId"
+    wiring = module_wiring(parsed, "functionApp")
+    assert wiring[settings[f"{connection}__blobServiceUri"]] == "ingestStorage.outputs.BLOB_ENDPOINT"
+    assert wiring[settings[f"{connection}__queueServiceUri"]] == "ingestStorage.outputs.QUEUE_ENDPOINT"
+    # and the code's main storage connection points at the main account
+    assert wiring[settings["STORAGE__blobServiceUri"]] == "storage.outputs.BLOB_ENDPOINT"
+    outputs = bicep(parsed, "main.bicep")["outputs"]
+    assert dotted(outputs["INGEST_STORAGE_ACCOUNT_NAME"]["value"]) == "ingestStorage.outputs.NAME"
+    assert dotted(outputs["INGEST_STORAGE_BLOB_ENDPOINT"]["value"]) == "ingestStorage.outputs.BLOB_ENDPOINT"
 
 
 # ---------------------------------------------------------------- RBAC
@@ -443,6 +554,31 @@ def test_role_assignments_live_in_one_module_with_a_reason_each(parsed: dict[str
     for number, line in enumerate(text):
         if re.match(r"resource \w+ '[^']*(roleAssignments|sqlRoleAssignments)@", line):
             assert text[number - 1].startswith("// "), f"rbac.bicep:{number + 1} has no reason comment"
+
+
+def role_name(assignment: dict[str, Any]) -> str:
+    role_ref = body(assignment)["properties"]["roleDefinitionId"]["function"]["parameters"]["resource_name_1"]
+    return dotted(role_ref).removeprefix("roles.")
+
+
+def test_app_identity_uses_uploads_and_the_trigger_poison_queue_on_the_ingest_account(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/rbac.bicep")
+    assignments = resources_of_type(doc, "Microsoft.Authorization/roleAssignments")
+    on_ingest = {
+        (body(a)["scope"], role_name(a))
+        for a in assignments.values()
+        if body(a)["properties"]["principalId"] == "appPrincipalId" and "ingest" in body(a)["scope"].lower()
+    }
+    # Blob Data Contributor: read/write/delete uploads + generateUserDelegationKey (the upload SAS);
+    # Queue Data Contributor on the poison queue only, not on the account.
+    assert on_ingest == {("ingestStorage", "storageBlobDataContributor"), ("ingestPoisonQueue", "storageQueueDataContributor")}
+    assert body(doc["resources"]["ingestStorage"])["name"] == "ingestStorageAccountName"
+    assert body(doc["resources"]["ingestPoisonQueue"])["name"] == "${ingestStorageAccountName}/default/${ingestPoisonQueueName}"
+    wiring = module_wiring(parsed, "rbac")
+    assert wiring["ingestStorageAccountName"] == "ingestStorage.outputs.NAME"
+    assert wiring["ingestPoisonQueueName"] == "ingestStorage.outputs.POISON_QUEUE_NAME"
+    ingest = bicep(parsed, "modules/ingest-storage.bicep")
+    assert resolve(dotted(ingest["outputs"]["POISON_QUEUE_NAME"]["value"]), ingest) == BLOB_TRIGGER_POISON_QUEUE
 
 
 def test_role_assignments_are_least_privilege(parsed: dict[str, dict[str, Any]]) -> None:

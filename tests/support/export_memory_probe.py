@@ -111,6 +111,7 @@ def settings_env(storage: str, workdir: Path) -> dict[str, str]:
     values.update(
         {
             "STORAGE": storage,
+            "UPLOADS_STORAGE": storage,
             "AzureWebJobsStorage": storage,
             "METADATA_STORE": "sqlite",
             "SQLITE_PATH": str(workdir / "skinvault.db"),
@@ -304,7 +305,7 @@ def run_stage(
     stage: str, storage: str, workdir: Path, *, photos: int = 100, mb: float = 5.0, profile: bool = False, timeout: float = 900
 ) -> dict[str, Any]:
     """Run one stage in a fresh Python process; returns the JSON it printed (raises with its stderr on failure)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("STORAGE", "SQLITE_PATH", "KEK_PEM_PATH")}
+    env = {k: v for k, v in os.environ.items() if k not in ("STORAGE", "UPLOADS_STORAGE", "SQLITE_PATH", "KEK_PEM_PATH")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), str(ROOT / "client"), env.get("PYTHONPATH", "")) if p)
     args = [sys.executable, "-m", "tests.support.export_memory_probe", "--stage", stage, "--storage", storage, "--workdir", str(workdir)]
     args += ["--photos", str(photos), "--mb", str(mb)] + (["--profile"] if profile else [])

@@ -44,6 +44,7 @@ class LocalStack:
         values.update(
             {
                 "STORAGE": self.azurite.connection_string,
+                "UPLOADS_STORAGE": self.azurite.connection_string,
                 "AzureWebJobsStorage": self.azurite.connection_string,
                 "PUBLIC_BASE_URL": self.base_url,
                 "SQLITE_PATH": str(self.workdir / "skinvault.db"),

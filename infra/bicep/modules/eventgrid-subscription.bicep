@@ -1,9 +1,9 @@
-// BlobCreated events of the uploads container -> the Function App's blob extension webhook for
+// BlobCreated events of the ingest account's uploads container -> the Function App's blob extension webhook for
 // process_upload (blob trigger with source EventGrid). Event Grid validates the endpoint when the
 // subscription is created, so this module runs only once the code is deployed
 // (deployEventSubscription=true in main.bicep; see infra/README.md).
 
-@description('Name of the existing Event Grid system topic on the storage account.')
+@description('Name of the existing Event Grid system topic on the ingest storage account.')
 param systemTopicName string
 
 @description('Name of the existing Function App.')
@@ -15,7 +15,7 @@ param functionName string = 'process_upload'
 @description('Container whose new blobs trigger the function.')
 param uploadsContainerName string
 
-@description('Resource id of the storage account undeliverable events are dead-lettered to.')
+@description('Resource id of the storage account undeliverable events are dead-lettered to (the main account, not the internet-facing ingest one).')
 param deadLetterStorageAccountId string
 
 @description('Container undeliverable events are dead-lettered to.')

@@ -1,6 +1,8 @@
-// Event Grid system topic on the storage account: the source of BlobCreated events that drive
-// the Event Grid based blob trigger (process_upload). The subscription itself is in
-// eventgrid-subscription.bicep, deployed once the function code is there (see infra/README.md).
+// Event Grid system topic on the ingest storage account (where phones upload): the source of the
+// BlobCreated events that drive the Event Grid based blob trigger (process_upload). The
+// subscription itself is in eventgrid-subscription.bicep, deployed once the function code is there
+// (see infra/README.md). A system topic's source cannot change, so this topic is named after the
+// ingest account and is not the old topic on the main account.
 
 @description('Name of the system topic.')
 param name string
@@ -11,7 +13,7 @@ param location string
 @description('Tags applied to every resource.')
 param tags object
 
-@description('Resource id of the storage account whose events the topic publishes.')
+@description('Resource id of the storage account whose events the topic publishes (the ingest account).')
 param storageAccountId string
 
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {

@@ -37,6 +37,12 @@ param storageBlobEndpoint string
 @description('Queue endpoint of the storage account.')
 param storageQueueEndpoint string
 
+@description('Blob endpoint of the ingest storage account phones upload to (UPLOADS_STORAGE__blobServiceUri).')
+param uploadsBlobEndpoint string
+
+@description('Queue endpoint of the ingest storage account: the blob extension keeps the poison queue of process_upload there (UPLOADS_STORAGE__queueServiceUri).')
+param uploadsQueueEndpoint string
+
 @description('Container the platform deploys the app package to.')
 param deploymentContainerName string
 
@@ -129,8 +135,13 @@ param zoneRedundant bool = true
 var identityCredential = 'managedidentity'
 
 // Every setting the code reads in Azure, plus the host's own identity-based connections.
-// Local-only settings (STORAGE connection string, COSMOS_KEY, SQLITE_PATH, KEK_PEM_PATH,
-// EMAIL_OUTBOX_DIR, DEV_ISSUER_KEY_PATH) are deliberately absent.
+// Local-only settings (STORAGE and UPLOADS_STORAGE connection strings, COSMOS_KEY, SQLITE_PATH,
+// KEK_PEM_PATH, EMAIL_OUTBOX_DIR, DEV_ISSUER_KEY_PATH) are deliberately absent.
+// UPLOADS_STORAGE is also the connection of the process_upload blob trigger. With an identity-based
+// connection, the blob extension needs __queueServiceUri as well as __blobServiceUri, even with an
+// Event Grid source. It builds a queue client from the connection when it indexes the function,
+// and it writes poison messages to webjobs-blobtrigger-poison on that account. Its internal queue
+// and blob receipts live in AzureWebJobsStorage (the main account).
 var appSettings = {
   SKINVAULT_ENVIRONMENT: environmentName
   PUBLIC_BASE_URL: publicBaseUrl
@@ -138,6 +149,10 @@ var appSettings = {
   STORAGE__queueServiceUri: storageQueueEndpoint
   STORAGE__credential: identityCredential
   STORAGE__clientId: identityClientId
+  UPLOADS_STORAGE__blobServiceUri: uploadsBlobEndpoint
+  UPLOADS_STORAGE__queueServiceUri: uploadsQueueEndpoint
+  UPLOADS_STORAGE__credential: identityCredential
+  UPLOADS_STORAGE__clientId: identityClientId
   METADATA_STORE: 'cosmos'
   COSMOS__accountEndpoint: cosmosEndpoint
   COSMOS__credential: identityCredential

@@ -7,8 +7,14 @@ param appPrincipalId string
 @description('Principal id of the Event Grid system topic (writes dead-lettered events).')
 param eventGridPrincipalId string
 
-@description('Name of the storage account.')
+@description('Name of the main storage account.')
 param storageAccountName string
+
+@description('Name of the ingest storage account phones upload to.')
+param ingestStorageAccountName string
+
+@description('Queue on the ingest account the blob extension writes poison messages of process_upload to.')
+param ingestPoisonQueueName string
 
 @description('Container Event Grid dead-letters to.')
 param deadLetterContainerName string
@@ -49,6 +55,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+resource ingestStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: ingestStorageAccountName
+}
+
+resource ingestPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  name: '${ingestStorageAccountName}/default/${ingestPoisonQueueName}'
+}
+
 resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   name: '${storageAccountName}/default/${deadLetterContainerName}'
 }
@@ -74,8 +88,8 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-// ---------------------------------------------------------------- Storage
-// App: read/write/delete blobs in uploads, images, exports; user-delegation key for the upload SAS; host leases and app package.
+// ---------------------------------------------------------------- Storage (main account)
+// App: read/write/delete blobs in images and exports; host receipts, leases and app package.
 resource appBlobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, appPrincipalId, roles.storageBlobDataContributor)
   scope: storage
@@ -83,7 +97,7 @@ resource appBlobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
-    description: 'SkinVault API: blob data in uploads/images/exports, user-delegation SAS for uploads, Functions host storage.'
+    description: 'SkinVault API: blob data in images/exports, Functions host storage.'
   }
 }
 
@@ -99,7 +113,32 @@ resource appQueueData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Event Grid: write undeliverable BlobCreated events to the dead-letter container only.
+// ---------------------------------------------------------------- Storage (ingest account)
+// App: read/write/delete uploads and sign the phones' upload SAS. Storage Blob Data Contributor is the least built-in role that reads and deletes blobs and it already includes generateUserDelegationKey/action (Storage Blob Delegator alone cannot read or delete); that action is account-level, so the scope is the account, which holds only uploads.
+resource appIngestBlobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(ingestStorage.id, appPrincipalId, roles.storageBlobDataContributor)
+  scope: ingestStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'SkinVault API: uploads container (process, delete) and user-delegation key for upload SAS URLs.'
+  }
+}
+
+// App (Functions host): write poison messages of the process_upload blob trigger to its one queue on the ingest account, nothing else.
+resource appIngestPoisonQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(ingestPoisonQueue.id, appPrincipalId, roles.storageQueueDataContributor)
+  scope: ingestPoisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'SkinVault API: blob trigger poison queue on the ingest account only.'
+  }
+}
+
+// Event Grid: write undeliverable BlobCreated events to the dead-letter container (main account) only.
 resource eventGridDeadLetter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(deadLetterContainer.id, eventGridPrincipalId, roles.storageBlobDataContributor)
   scope: deadLetterContainer

@@ -1,6 +1,8 @@
-// Storage account for the app's data (uploads, images, exports, queues) and the Functions host
-// (AzureWebJobsStorage, Flex Consumption deployment package). Entra ID only: shared keys are off,
-// so SAS URLs handed to phones are user-delegation SAS signed through the managed identity.
+// Main storage account: the app's data (images, exports, queues) and the Functions host
+// (AzureWebJobsStorage: blob receipts, the blob trigger's internal queue, leases; Flex Consumption
+// deployment package). Entra ID only (shared keys off), closed to the internet (default action
+// Deny): the app reaches it through private endpoints. Phones never talk to this account: their
+// uploads go to the separate ingest account (ingest-storage.bicep).
 
 @description('Name of the storage account (3-24 lower-case letters and digits).')
 @minLength(3)
@@ -28,10 +30,6 @@ param deploymentContainerName string = 'app-package'
 @description('Container Event Grid dead-letters undeliverable BlobCreated events to.')
 param deadLetterContainerName string = 'eventgrid-deadletter'
 
-@description('Days after which an upload still in the uploads container is stale and deleted.')
-@minValue(1)
-param staleUploadDays int = 1
-
 @description('Days after which an export package is expired and deleted (EXPORT_TTL_HOURS rounded up to days).')
 @minValue(1)
 param exportRetentionDays int = 1
@@ -41,16 +39,15 @@ param exportRetentionDays int = 1
 @maxValue(365)
 param softDeleteDays int = 7
 
-@description('Public IP ranges (CIDR) allowed through the storage firewall, e.g. the egress of a front door that relays phone uploads. Empty: none.')
+@description('Public IP ranges (CIDR) allowed through the storage firewall, e.g. the fixed egress of an operator network. Empty: none. Phones never need this: they upload to the ingest account.')
 param allowedIpRanges array = []
 
-// Names the code uses: shared_code.ports.BLOB_CONTAINERS and QUEUES (+ the -poison queue the
-// Functions host moves a message to after its last retry). tests/infra checks they match.
-var uploadsContainerName = 'uploads'
+// Names the code uses: shared_code.ports.BLOB_CONTAINERS except uploads (which lives on the ingest
+// account), and QUEUES (+ the -poison queue the Functions host moves a message to after its last
+// retry). tests/infra checks they match.
 var imagesContainerName = 'images'
 var exportsContainerName = 'exports'
 var dataContainerNames = [
-  uploadsContainerName
   imagesContainerName
   exportsContainerName
 ]
@@ -150,33 +147,6 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
     policy: {
       rules: [
         {
-          name: 'remove-stale-uploads'
-          enabled: true
-          type: 'Lifecycle'
-          definition: {
-            filters: {
-              blobTypes: [
-                'blockBlob'
-              ]
-              prefixMatch: [
-                '${uploadsContainerName}/'
-              ]
-            }
-            actions: {
-              baseBlob: {
-                delete: {
-                  daysAfterModificationGreaterThan: staleUploadDays
-                }
-              }
-              version: {
-                delete: {
-                  daysAfterCreationGreaterThan: staleUploadDays
-                }
-              }
-            }
-          }
-        }
-        {
           name: 'remove-expired-exports'
           enabled: true
           type: 'Lifecycle'
@@ -231,6 +201,5 @@ output NAME string = storage.name
 output RESOURCE_ID string = storage.id
 output BLOB_ENDPOINT string = storage.properties.primaryEndpoints.blob
 output QUEUE_ENDPOINT string = storage.properties.primaryEndpoints.queue
-output UPLOADS_CONTAINER_NAME string = uploadsContainerName
 output DEPLOYMENT_CONTAINER_NAME string = deploymentContainerName
 output DEAD_LETTER_CONTAINER_NAME string = deadLetterContainerName

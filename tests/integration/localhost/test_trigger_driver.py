@@ -52,7 +52,8 @@ def _wait(predicate, timeout=30.0):
     return False
 
 
-def test_each_blob_and_etag_is_processed_once_and_quickly(azurite):
+def test_each_blob_and_etag_is_processed_once_and_quickly(azurite, monkeypatch):
+    monkeypatch.setenv("STORAGE", azurite.connection_string)  # the trigger's connection setting, as the host reads it
     blobs = BlobServiceClient.from_connection_string(azurite.connection_string)
     container = blobs.get_container_client("drivertest")
     container.create_container()
@@ -75,7 +76,8 @@ def test_each_blob_and_etag_is_processed_once_and_quickly(azurite):
         driver.stop()
 
 
-def test_a_failing_queue_message_is_retried_then_moved_to_the_poison_queue(azurite):
+def test_a_failing_queue_message_is_retried_then_moved_to_the_poison_queue(azurite, monkeypatch):
+    monkeypatch.setenv("STORAGE", azurite.connection_string)
     queues = QueueServiceClient.from_connection_string(azurite.connection_string)
     q = queues.get_queue_client("drivertest-q")
     q.create_queue()

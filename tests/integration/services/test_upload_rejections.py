@@ -38,6 +38,7 @@ def services(azurite, tmp_path_factory):
     env = dict(
         EXAMPLE_SETTINGS,
         STORAGE=azurite.connection_string,
+        UPLOADS_STORAGE=azurite.connection_string,
         SQLITE_PATH=str(tmp / "db.sqlite"),
         KEK_PEM_PATH=str(tmp / "kek.pem"),
         EMAIL_OUTBOX_DIR=str(tmp / "outbox"),
