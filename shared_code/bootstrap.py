@@ -131,15 +131,7 @@ def build(settings: Settings) -> Services:
 
         email = AcsEmailSender(settings.acs_endpoint or "", azure_credential(), settings.email_from_address)
 
-    dev_issuer = None
-    if settings.dev_issuer_enabled:
-        dev_issuer = DevIssuer(
-            settings.dev_issuer_key_path or ".local/dev-issuer.pem",
-            settings.patient_issuer,
-            settings.patient_audience,
-            clinician_role=settings.clinician_role,
-            admin_role=settings.admin_role,
-        )
+    dev_issuer = DevIssuer.from_settings(settings) if settings.dev_issuer_enabled else None
     validator = build_validator(settings, dev_issuer)
     return Services(settings=settings, store=store, blobs=blobs, queue=queue, kek=kek, email=email, validator=validator, dev_issuer=dev_issuer)
 

@@ -55,6 +55,17 @@ class DevIssuer:
                     self._private_key = key
             return self._private_key
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> DevIssuer:
+        """The local issuer: its tokens are for the patient issuer/audience the app trusts."""
+        return cls(
+            settings.dev_issuer_key_path or ".local/dev-issuer.pem",
+            settings.patient_issuer,
+            settings.patient_audience,
+            clinician_role=settings.clinician_role,
+            admin_role=settings.admin_role,
+        )
+
     @property
     def kid(self) -> str:
         der = self._key().public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

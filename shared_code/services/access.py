@@ -78,17 +78,7 @@ def authorise(
         share = active_share(services.store, patient_id, principal.clinic_ids, now, folder_id)
         if share is None:
             raise NotFoundError()
-        audit.record(
-            services.store,
-            now,
-            patient_id=patient_id,
-            actor_kind=CLINICIAN,
-            actor_id=principal.sub,
-            action=action,
-            clinic_id=share["clinicId"],
-            target_type=target_type,
-            target_id=target_id,
-        )
+        audit.by_clinician(services.store, now, patient_id, principal.sub, action, share["clinicId"], (target_type, target_id))
         return Access(patient_id=patient_id, principal=principal, share=share)
     raise NotFoundError()
 

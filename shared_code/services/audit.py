@@ -62,6 +62,36 @@ def record(
     )
 
 
+def by_clinician(store: MetadataStore, now: Any, patient_id: str, clinician_sub: str, action: str, clinic_id: str, target: tuple[str, str]) -> None:
+    """A clinician of `clinic_id` did `action` to target (type, id) of the patient's."""
+    record(
+        store,
+        now,
+        patient_id=patient_id,
+        actor_kind="clinician",
+        actor_id=clinician_sub,
+        action=action,
+        clinic_id=clinic_id,
+        target_type=target[0],
+        target_id=target[1],
+    )
+
+
+def by_patient(store: MetadataStore, now: Any, patient_id: str, action: str, clinic_id: str, target: tuple[str, str]) -> None:
+    """The patient did `action` (share granted, revoked) concerning `clinic_id`."""
+    record(
+        store,
+        now,
+        patient_id=patient_id,
+        actor_kind="patient",
+        actor_id=patient_id,
+        action=action,
+        clinic_id=clinic_id,
+        target_type=target[0],
+        target_id=target[1],
+    )
+
+
 def read_trail(store: MetadataStore, patient_id: str, limit: int, continuation: str | None) -> dict:
     from shared_code.services import paging
 

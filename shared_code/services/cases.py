@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared_code.api.http import decode_token, encode_token
-from shared_code.auth.principal import CLINICIAN, Principal
+from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso
 from shared_code.domain.errors import NotFoundError
 from shared_code.domain.sharing import covers_folder
@@ -72,17 +72,7 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
             share = access.active_share(store, case["patientId"], (clinic_id,), now)
             if share is None:
                 continue  # expired since: not listed
-            audit.record(
-                store,
-                now,
-                patient_id=case["patientId"],
-                actor_kind=CLINICIAN,
-                actor_id=user.sub,
-                action="viewed-worklist",
-                clinic_id=clinic_id,
-                target_type="case",
-                target_id=case["id"],
-            )
+            audit.by_clinician(store, now, case["patientId"], user.sub, "viewed-worklist", clinic_id, ("case", case["id"]))
             folders = _folders_in_scope(store, case["patientId"], share)
             items.append(
                 {
@@ -119,17 +109,7 @@ def _case_for(services: Any, user: Principal, case_id: str, action: str) -> tupl
         share = access.active_share(store, case["patientId"], (clinic_id,), now)
         if share is None:
             raise NotFoundError()
-        audit.record(
-            store,
-            now,
-            patient_id=case["patientId"],
-            actor_kind=CLINICIAN,
-            actor_id=user.sub,
-            action=action,
-            clinic_id=clinic_id,
-            target_type="case",
-            target_id=case_id,
-        )
+        audit.by_clinician(store, now, case["patientId"], user.sub, action, clinic_id, ("case", case_id))
         return case, share
     raise NotFoundError()
 

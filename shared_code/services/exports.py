@@ -105,17 +105,7 @@ def request_export(services: Any, user: Principal, body: dict) -> dict:
     }
     access.register_owner(store, "exp", export_id, patient_id)
     store.create(PATIENTS, doc)
-    audit.record(
-        store,
-        now,
-        patient_id=patient_id,
-        actor_kind=CLINICIAN,
-        actor_id=user.sub,
-        action="export-requested",
-        clinic_id=clinic_id,
-        target_type="export",
-        target_id=export_id,
-    )
+    audit.by_clinician(store, now, patient_id, user.sub, "export-requested", clinic_id, ("export", export_id))
     services.queue.send(EXPORT_JOBS_QUEUE, {"exportId": export_id, "patientId": patient_id})
     return {"exportId": export_id, "status": "queued"}
 
@@ -162,17 +152,7 @@ def export_content(services: Any, user: Principal, export_id: str) -> bytes:
         raise Gone("This export has expired and was deleted. Start a new export.")
     if state != "ready":
         raise RuleViolation("This export is not ready yet." if state in ("queued", "running") else "This export failed. Start a new one.")
-    audit.record(
-        services.store,
-        now,
-        patient_id=doc["patientId"],
-        actor_kind=CLINICIAN,
-        actor_id=user.sub,
-        action="export-downloaded",
-        clinic_id=doc["clinicId"],
-        target_type="export",
-        target_id=export_id,
-    )
+    audit.by_clinician(services.store, now, doc["patientId"], user.sub, "export-downloaded", doc["clinicId"], ("export", export_id))
     buf = bytearray()
     for chunk in services.blobs.read_decrypted(EXPORTS, export_blob_name(doc["patientId"], export_id)):
         buf += chunk

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared_code.auth.principal import PATIENT, Principal
+from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, new_id, parse_instant, public_view, stable_id
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, covers_folder, share_state
@@ -99,17 +99,7 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
     created = store.create(PATIENTS, share)
     created = _replace_others(services, created, now)
     case_id = _open_case(services, clinic["id"], user.patient_id, created, now)
-    audit.record(
-        store,
-        now,
-        patient_id=user.patient_id,
-        actor_kind=PATIENT,
-        actor_id=user.patient_id,
-        action="share-granted",
-        clinic_id=clinic["id"],
-        target_type="share",
-        target_id=created["id"],
-    )
+    audit.by_patient(store, now, user.patient_id, "share-granted", clinic["id"], ("share", created["id"]))
     services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "share-granted", "clinicId": clinic["id"], "shareId": created["id"], "caseId": case_id})
     return share_view(created, now, clinic["name"])
 
@@ -197,17 +187,7 @@ def revoke(services: Any, user: Principal, share_id: str) -> dict:
     if share_state(share, now) == ACTIVE:
         share = _end(services, share, now, reason="revoked")
         _close_case_if_no_share(services, share["clinicId"], user.patient_id, now)
-        audit.record(
-            store,
-            now,
-            patient_id=user.patient_id,
-            actor_kind=PATIENT,
-            actor_id=user.patient_id,
-            action="share-revoked",
-            clinic_id=share["clinicId"],
-            target_type="share",
-            target_id=share_id,
-        )
+        audit.by_patient(store, now, user.patient_id, "share-revoked", share["clinicId"], ("share", share_id))
     return share_view(share, now)
 
 
@@ -270,17 +250,7 @@ def end_all_shares(services: Any, patient_id: str) -> None:
     for share in page.items:
         if share_state(share, now) == ACTIVE:
             _end(services, share, now, reason="account-erased")
-            audit.record(
-                services.store,
-                now,
-                patient_id=patient_id,
-                actor_kind=PATIENT,
-                actor_id=patient_id,
-                action="share-revoked",
-                clinic_id=share["clinicId"],
-                target_type="share",
-                target_id=share["id"],
-            )
+            audit.by_patient(services.store, now, patient_id, "share-revoked", share["clinicId"], ("share", share["id"]))
         _close_case_if_no_share(services, share["clinicId"], patient_id, now)
 
 

@@ -68,13 +68,7 @@ def settings_for(tmp_path: Path, **overrides: str) -> Settings:
 
 def fake_services(tmp_path: Path, **overrides: str) -> Services:
     settings = settings_for(tmp_path, **overrides)
-    issuer = DevIssuer(
-        settings.dev_issuer_key_path or "",
-        settings.patient_issuer,
-        settings.patient_audience,
-        clinician_role=settings.clinician_role,
-        admin_role=settings.admin_role,
-    )
+    issuer = DevIssuer.from_settings(settings)
     return Services(
         settings=settings,
         store=FakeMetadataStore(),
