@@ -238,9 +238,9 @@ def bench_original_memory(stack: Any, original_mb: float) -> None:
         )
     content, stream = results["content"]["peakGrowthMiB"], results["stream"]["peakGrowthMiB"]
     print(
-        f"   what dominates: image_content buffers the whole photo; its peak comes when the filled bytearray and its bytes() copy "
-        f"coexist (2 x {size / MiB:.1f} MiB = {2 * size / MiB:.1f} MiB) next to the reader's last buffers. Streaming the chunks alone "
-        f"peaks at +{stream:.1f} MiB (the SDK copies each 4 MiB region while decrypting it); buffering adds {content - stream:.1f} MiB."
+        f"   what dominates: image_content holds the whole photo once ({size / MiB:.1f} MiB; the Functions HTTP response takes a "
+        f"bytes body, handed over without a further copy) beside the reader's buffers. Streaming the chunks alone peaks at "
+        f"+{stream:.1f} MiB (the SDK copies each 4 MiB region while decrypting it); buffering adds {content - stream:.1f} MiB."
     )
     rows.append(
         (

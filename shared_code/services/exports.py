@@ -22,6 +22,7 @@ from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
 from shared_code.services import access, audit, clinics, concurrency, paging, profile
 from shared_code.services.library import image_blob_name
+from shared_code.services.plaintext import read_all
 
 log = logging.getLogger("skinvault.exports")
 
@@ -153,10 +154,7 @@ def export_content(services: Any, user: Principal, export_id: str) -> bytes:
     if state != "ready":
         raise RuleViolation("This export is not ready yet." if state in ("queued", "running") else "This export failed. Start a new one.")
     audit.by_clinician(services.store, now, doc["patientId"], user.sub, "export-downloaded", doc["clinicId"], ("export", export_id))
-    buf = bytearray()
-    for chunk in services.blobs.read_decrypted(EXPORTS, export_blob_name(doc["patientId"], export_id)):
-        buf += chunk
-    return bytes(buf)
+    return read_all(services.blobs.read_decrypted(EXPORTS, export_blob_name(doc["patientId"], export_id)))
 
 
 # ----------------------------------------------------------------------------- the job
@@ -192,10 +190,7 @@ def build(services: Any, message: dict) -> str:
         return "failed"
 
     def open_photo(image_id: str) -> bytes:
-        buf = bytearray()
-        for chunk in services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "original")):
-            buf += chunk
-        return bytes(buf)
+        return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "original")))
 
     try:
         with tempfile.TemporaryFile() as spool:

@@ -12,6 +12,7 @@ from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
 from shared_code.services import access, paging
+from shared_code.services.plaintext import read_all
 
 RENDITIONS = ("original", "thumbnail", "preview")
 
@@ -194,9 +195,6 @@ def image_content(services: Any, user: Principal, image_id: str, size: str) -> t
     image, acc = access.image_for(services, user, image_id, action="viewed-image-content")
     if image.get("status") != "ready":
         raise RuleViolation("This photo is not ready to view." if image.get("status") == "pending" else "This photo was not accepted.")
-    chunks = services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size))
-    buf = bytearray()
-    for chunk in chunks:
-        buf += chunk
+    data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
     captured = (image.get("capturedAt") or "")[:10]
-    return bytes(buf), f"skinvault-{captured}-{size}.jpg"
+    return data, f"skinvault-{captured}-{size}.jpg"

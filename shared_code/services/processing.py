@@ -20,6 +20,7 @@ from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
 from shared_code.ports import IMAGES, NOTIFICATIONS_QUEUE, PATIENTS, UPLOADS, EncryptionRejected, NotFound
 from shared_code.services import cases, concurrency
 from shared_code.services.library import image_blob_name
+from shared_code.services.plaintext import TooLarge, read_all
 
 log = logging.getLogger("skinvault.processing")
 
@@ -71,18 +72,15 @@ def handle_upload(services: Any, blob_name: str) -> str:
     if info.size > limit + (limit // REGION + 1) * GCM_OVERHEAD_PER_REGION:
         return _reject(services, image, upload_name, "too-large", TOO_LARGE_MESSAGE)
     try:
-        buf = bytearray()
-        for chunk in services.blobs.read_decrypted(UPLOADS, upload_name):
-            buf += chunk
-            if len(buf) > limit:
-                raise imaging.ImageRejected(imaging.TOO_LARGE, "decrypted size over the limit", patient_message=TOO_LARGE_MESSAGE)
-        photo = imaging.process_photo(bytes(buf), max_pixels=settings.max_image_pixels, max_bytes=limit)
+        photo = imaging.process_photo(
+            read_all(services.blobs.read_decrypted(UPLOADS, upload_name), limit=limit), max_pixels=settings.max_image_pixels, max_bytes=limit
+        )
+    except TooLarge:
+        return _reject(services, image, upload_name, imaging.TOO_LARGE, TOO_LARGE_MESSAGE)
     except EncryptionRejected as exc:
         return _reject(services, image, upload_name, exc.reason_code, ENCRYPTION_MESSAGES.get(exc.reason_code, ENCRYPTION_MESSAGES["integrity"]))
     except imaging.ImageRejected as exc:
         return _reject(services, image, upload_name, exc.reason_code, exc.patient_message)
-    finally:
-        buf = bytearray()  # drop plaintext promptly
 
     for rendition, data in (("original", photo.original_jpeg), ("thumbnail", photo.thumbnail_jpeg), ("preview", photo.preview_jpeg)):
         services.blobs.put_encrypted(IMAGES, image_blob_name(patient_id, image_id, rendition), data)
