@@ -79,7 +79,7 @@ def make_big_case(base_url: str, clinic_id: str, photos: int) -> str:
 
         def one(i: int) -> str:
             data = make_photo(1024, 768, seed=1000 + i, gps=False)
-            return upload_photo(api, info["folderId"], data, start + timedelta(days=i), f"Day {i + 1}")
+            return upload_photo(api, info["folderId"], data, captured_at=start + timedelta(days=i), notes=f"Day {i + 1}")
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             ids = list(pool.map(one, range(photos)))

@@ -91,6 +91,18 @@ def collect_functions(functions: list[Any]) -> tuple[list[HttpRoute], list[Any],
     return http, blobs, queues
 
 
+def resolve(http_routes: list[HttpRoute], method: str, path: str) -> tuple[HttpRoute | None, dict[str, str], set[str]]:
+    """(route, route params, methods allowed on the path) for a request, as the Functions host routes it."""
+    allowed: set[str] = set()
+    for route in http_routes:
+        m = route.pattern.match(path)
+        if m:
+            if method in route.methods:
+                return route, {k: v for k, v in m.groupdict().items() if v is not None}, allowed
+            allowed.update(route.methods)
+    return None, {}, allowed
+
+
 # ----------------------------------------------------------------------------- web app
 def web_config(web_dir: Path) -> dict[str, Any]:
     cfg = web_dir / "staticwebapp.config.json"
@@ -109,35 +121,26 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path) -> Any:
     global_headers: dict[str, str] = cfg.get("globalHeaders", {})
     fallback = (cfg.get("navigationFallback") or {}).get("rewrite", "/index.html")
 
-    def problem(status: int, title: str, detail: str, extra_headers: dict[str, str] | None = None) -> Response:
-        body = {
-            "type": f"https://skinvault.nhs.example/problems/{title.lower().replace(' ', '-')}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-        }
-        return Response(json.dumps(body), status_code=status, media_type="application/problem+json", headers=extra_headers)
+    from shared_code.api.http import problem  # the app's own problem+json, so the host's errors look the same
+
+    def to_starlette(out: Any) -> Response:
+        headers = {k: v for k, v in out.headers.items() if k.lower() != "content-type"}
+        mimetype = out.mimetype or "text/plain"
+        if out.charset and mimetype.startswith(("application/json", "application/problem+json", "text/")):
+            mimetype = f"{mimetype}; charset={out.charset}"
+        return Response(out.get_body(), status_code=out.status_code, headers=headers, media_type=mimetype)
 
     async def api(request: Request) -> Response:
         started = time.perf_counter()
-        path = "/" + request.path_params["path"]
-        match_route, params, allowed = None, {}, set()
-        for route in http_routes:
-            m = route.pattern.match(path)
-            if m:
-                if request.method in route.methods:
-                    match_route, params = route, {k: v for k, v in m.groupdict().items() if v is not None}
-                    break
-                allowed.update(route.methods)
+        match_route, params, allowed = resolve(http_routes, request.method, "/" + request.path_params["path"])
         if match_route is None:
             if allowed:
-                resp = problem(405, "Method not allowed", "This address does not accept that method.", {"Allow": ", ".join(sorted(allowed))})
+                out = problem(405, "method-not-allowed", "Method not allowed", "This address does not accept that method.")
+                out.headers["Allow"] = ", ".join(sorted(allowed))
             else:
-                resp = problem(404, "Not found", "There is no such API address.")
-            log.info(
-                "function=- status=%s duration_ms=%.1f correlation_id=- path_unmatched", resp.status_code, (time.perf_counter() - started) * 1000
-            )
-            return resp
+                out = problem(404, "not-found", "Not found", "There is no such API address.")
+            log.info("function=- status=%s duration_ms=%.1f correlation_id=- path_unmatched", out.status_code, (time.perf_counter() - started) * 1000)
+            return to_starlette(out)
         body = await request.body()
         headers = {k: v for k, v in request.headers.items()}
         req = func.HttpRequest(
@@ -152,12 +155,8 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path) -> Any:
             out = await run_in_threadpool(match_route.handler, req)
         except Exception as exc:  # noqa: BLE001 - the real host also turns crashes into 500s
             log.error("function=%s crashed type=%s", match_route.name, type(exc).__name__)
-            return problem(500, "Internal error", "Try again later.")
-        resp_headers = {k: v for k, v in out.headers.items() if k.lower() != "content-type"}
-        mimetype = out.mimetype or "text/plain"
-        if out.charset and mimetype.startswith(("application/json", "application/problem+json", "text/")):
-            mimetype = f"{mimetype}; charset={out.charset}"
-        response = Response(out.get_body(), status_code=out.status_code, headers=resp_headers, media_type=mimetype)
+            return to_starlette(problem(500, "internal-error", "Something went wrong", "Try again later."))
+        response = to_starlette(out)
         log.info(
             "function=%s status=%s duration_ms=%.1f correlation_id=%s",
             match_route.name,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,35 +66,18 @@ def _ok(r: httpx.Response) -> Any:
     return r.json() if r.content else None
 
 
-def _upload_photo(api: httpx.Client, token: str, folder_id: str, data: bytes, captured_at: str, notes: str) -> str:
-    from shared_code.domain.imaging import prepare_for_upload
-    from skinvault_client.encryption import upload_encrypted
+def _upload_photos(base_url: str, token: str, folder_id: str, photos: list[tuple[bytes, str, str]]) -> list[str]:
+    """Upload (data, capturedAt, notes) through the client SDK, exactly as the phone does; all must be ready."""
+    from skinvault_client.api import SkinVaultClient
+    from skinvault_client.uploader import PhotoUploader
 
-    data = prepare_for_upload(data)
-    session = _ok(
-        api.post(
-            f"/api/folders/{folder_id}/uploads",
-            headers=_auth(token),
-            json={"contentType": "image/jpeg", "sizeBytes": len(data), "capturedAt": captured_at, "notes": notes},
-        )
-    )
-    upload_encrypted(session["uploadUrl"], data, session["encryption"]["jwk"])
-    return session["uploadId"]
-
-
-def _wait_ready(api: httpx.Client, token: str, image_ids: list[str], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    pending = set(image_ids)
-    while pending and time.monotonic() < deadline:
-        for image_id in list(pending):
-            status = _ok(api.get(f"/api/images/{image_id}", headers=_auth(token)))["status"]
-            if status != "pending":
-                pending.discard(image_id)
-                if status != "ready":
-                    raise RuntimeError(f"demo photo {image_id} was {status}")
-        time.sleep(0.3)
-    if pending:
-        raise RuntimeError(f"{len(pending)} demo photos did not become ready in {timeout:.0f} s")
+    with SkinVaultClient(base_url, token) as client:
+        uploader = PhotoUploader(client)
+        results = [uploader.upload_bytes(data, folder_id, source="demo photo", notes=notes, captured_at=when) for data, when, notes in photos]
+    bad = [r for r in results if r.status != "ready"]
+    if bad:
+        raise RuntimeError(f"{len(bad)} demo photos were not accepted: {bad[0].status} ({bad[0].reason})")
+    return [r.image_id or "" for r in results]
 
 
 def seed(base_url: str, *, quiet: bool = False, photos: bool = True) -> dict[str, Any]:
@@ -123,11 +105,12 @@ def seed(base_url: str, *, quiet: bool = False, photos: bool = True) -> dict[str
                 folders.append(folder)
                 if not photos:
                     continue
+                shots_data = []
                 for s_index, (days_ago, notes) in enumerate(shots):
                     when = now - timedelta(days=days_ago, hours=s_index)
                     data = make_photo(1600, 1200, seed=10 * f_index + s_index, captured_at=when, gps=True)
-                    image_ids.append(_upload_photo(api, patient, folder["id"], data, when.isoformat().replace("+00:00", "Z"), notes))
-            _wait_ready(api, patient, image_ids)
+                    shots_data.append((data, when.isoformat().replace("+00:00", "Z"), notes))
+                image_ids += _upload_photos(base_url, patient, folder["id"], shots_data)
             say(f"seeded {len(folders)} folders with {len(image_ids)} photos for the demo patient")
 
         shares = _ok(api.get("/api/shares", headers=_auth(patient)))["items"]

@@ -22,6 +22,7 @@ from shared_code.ports import (
     MessageQueue,
     MetadataStore,
 )
+from shared_code.services import clinics
 
 log = logging.getLogger("skinvault.bootstrap")
 
@@ -46,8 +47,6 @@ class Services:
     dev_issuer: DevIssuer | None = None
 
     def authenticate(self, authorization: str | None) -> Principal:
-        from shared_code.services import clinics
-
         identity = self.validator.validate(authorization)
         clinic_ids: tuple[str, ...] = ()
         if identity.kind == CLINICIAN:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -213,10 +213,3 @@ class Settings:
             export_ttl_hours=raw["EXPORT_TTL_HOURS"],
             running_in_azure=running_in_azure,
         )
-
-
-def setting_names() -> list[str]:
-    return [s.name for s in SPEC]
-
-
-assert len({f.name for f in fields(Settings)}) == len(fields(Settings))

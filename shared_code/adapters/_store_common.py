@@ -96,6 +96,20 @@ def query_fingerprint(container: ContainerSpec, partition: str, where: Mapping[s
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
+def prepare_query(
+    container: ContainerSpec, partition: str, where: Mapping[str, Any] | None, order_by: str | None, descending: bool, limit: int
+) -> tuple[dict[str, Scalar], str | None, str]:
+    """Checks a query's arguments the same way for every store: (filters, order field or None for id, fingerprint)."""
+    check_partition(partition)
+    check_limit(limit)
+    filters = check_where(where)
+    if order_by is not None:
+        check_field(order_by)
+    if order_by == "id":
+        order_by = None
+    return filters, order_by, query_fingerprint(container, partition, filters, order_by, bool(descending))
+
+
 def encode_token(fingerprint: str, position: Mapping[str, Any]) -> str:
     envelope = {"v": _TOKEN_VERSION, "f": fingerprint, "p": dict(position)}
     raw = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()

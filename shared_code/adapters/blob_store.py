@@ -80,6 +80,7 @@ from azure.storage.blob import (
 )
 from cryptography.exceptions import InvalidTag
 
+from shared_code.adapters._rsa_kek import KEY_WRAP_ALGORITHM
 from shared_code.ports import (
     BLOB_CONTAINERS,
     BlobInfo,
@@ -95,7 +96,6 @@ DEPENDENCY = "blob storage"
 ENCRYPTION_METADATA = "encryptiondata"
 PROTOCOL = "2.0"
 CIPHER = "AES_GCM_256"
-KEY_WRAP_ALGORITHM = "RSA-OAEP-256"
 REGION_DATA_LENGTH = 4 * 1024 * 1024
 NONCE_LENGTH = 12
 _CEK_PREFIX = PROTOCOL.encode().ljust(8, b"\0")  # v2 wraps b"2.0\0\0\0\0\0" + 32-byte content key

@@ -33,13 +33,11 @@ from shared_code.adapters._store_common import (
     check_container,
     check_field,
     check_id,
-    check_limit,
     check_partition,
-    check_where,
     decode_token,
     encode_token,
     prepare_document,
-    query_fingerprint,
+    prepare_query,
 )
 from shared_code.ports import (
     CONTAINERS,
@@ -224,14 +222,7 @@ class CosmosMetadataStore:
         limit: int = 50,
         continuation: str | None = None,
     ) -> Page:
-        check_partition(partition)
-        check_limit(limit)
-        filters = check_where(where)
-        if order_by is not None:
-            check_field(order_by)
-        if order_by == "id":
-            order_by = None
-        fingerprint = query_fingerprint(container, partition, filters, order_by, bool(descending))
+        filters, order_by, fingerprint = prepare_query(container, partition, where, order_by, descending, limit)
         inner: str | None = None
         if continuation is not None:
             inner = decode_token(continuation, fingerprint).get("c")

@@ -16,7 +16,6 @@ another key, or altered) or a version that does not exist becomes UnknownKey.
 
 from __future__ import annotations
 
-import base64
 import re
 import threading
 import time
@@ -36,9 +35,9 @@ from azure.core.exceptions import (
 from azure.keyvault.keys import KeyClient, KeyVaultKey
 from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
 
+from shared_code.adapters._rsa_kek import KEY_WRAP_ALGORITHM, public_wrapping_jwk
 from shared_code.ports import DependencyUnavailable, EncryptionRejected, KeyEncryptionKey, UnknownKey
 
-KEY_WRAP_ALGORITHM = "RSA-OAEP-256"
 DEPENDENCY = "key vault"
 _VERSION_RE = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
@@ -50,10 +49,6 @@ _CLIENT_DEFAULTS: dict[str, Any] = {
     "connection_timeout": 5,
     "read_timeout": 20,
 }
-
-
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 class _UnwrappedKeyCache:
@@ -191,15 +186,7 @@ class KeyVaultKekProvider:
     def public_jwk(self) -> dict[str, Any]:
         _, key, _ = self._current_entry()
         jwk = key.key
-        return {
-            "kty": "RSA",
-            "n": _b64url(jwk.n),  # type: ignore[attr-defined]
-            "e": _b64url(jwk.e),  # type: ignore[attr-defined]
-            "kid": key.id,
-            "alg": KEY_WRAP_ALGORITHM,
-            "use": "enc",
-            "key_ops": ["wrapKey"],
-        }
+        return public_wrapping_jwk(jwk.n, jwk.e, key.id)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------ helpers
     def owns_kid(self, kid: object) -> bool:
@@ -216,12 +203,6 @@ class KeyVaultKekProvider:
             return False
         parts = parsed.path.split("/")
         return len(parts) == 4 and parts[0] == "" and parts[1] == "keys" and parts[2] == self._key_name and bool(_VERSION_RE.match(parts[3]))
-
-    def refresh(self) -> KeyEncryptionKey:
-        """Forget the cached current version (e.g. right after a rotation) and fetch it again."""
-        with self._lock:
-            self._current = None
-        return self.current()
 
     def ping(self) -> None:
         """Raises DependencyUnavailable when the key cannot be read from the vault."""

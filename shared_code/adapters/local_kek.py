@@ -14,7 +14,6 @@ so the same PEM always yields the same kid.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import threading
@@ -24,18 +23,13 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from shared_code.adapters._rsa_kek import KEY_WRAP_ALGORITHM, public_wrapping_jwk
 from shared_code.ports import EncryptionRejected, KeyEncryptionKey, UnknownKey
 
-KEY_WRAP_ALGORITHM = "RSA-OAEP-256"
 KEY_SIZE = 3072
 KID_PREFIX = "local:kek/"
 
 _OAEP_256 = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
-
-
-def _b64url_uint(value: int) -> str:
-    raw = value.to_bytes((value.bit_length() + 7) // 8 or 1, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def key_version(public_key: rsa.RSAPublicKey) -> str:
@@ -72,15 +66,7 @@ class LocalRsaKek:
 
     def public_jwk(self) -> dict[str, Any]:
         numbers = self._public_key.public_numbers()
-        return {
-            "kty": "RSA",
-            "n": _b64url_uint(numbers.n),
-            "e": _b64url_uint(numbers.e),
-            "kid": self._kid,
-            "alg": KEY_WRAP_ALGORITHM,
-            "use": "enc",
-            "key_ops": ["wrapKey"],
-        }
+        return public_wrapping_jwk(numbers.n, numbers.e, self._kid)
 
 
 class LocalKekProvider:

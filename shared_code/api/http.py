@@ -6,7 +6,6 @@ it into the `(req: func.HttpRequest) -> func.HttpResponse` the Functions runtime
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
@@ -19,6 +18,7 @@ from typing import Any
 import azure.functions as func
 import jsonschema
 
+from shared_code import bootstrap
 from shared_code.auth.principal import ADMIN, CLINICIAN, PATIENT, Principal
 from shared_code.domain.errors import (
     BadRequest,
@@ -123,7 +123,7 @@ class ApiCall:
 Handler = Callable[[ApiCall], Any]
 
 
-def _parse_body(req: func.HttpRequest, schema: Mapping[str, Any], max_bytes: int) -> Any:
+def _parse_body(req: func.HttpRequest, validator: jsonschema.protocols.Validator, max_bytes: int) -> Any:
     raw = req.get_body() or b""
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
@@ -136,7 +136,7 @@ def _parse_body(req: func.HttpRequest, schema: Mapping[str, Any], max_bytes: int
         raise BadRequest("The request body is not valid JSON.") from None
     if data is None:
         raise BadRequest("The request needs a JSON body.")
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
     if errors:
         details = [{"pointer": "/" + "/".join(str(p) for p in e.path), "detail": _schema_message(e)} for e in errors[:10]]
         raise BadRequest("The request body does not match the expected fields.", errors=details)
@@ -196,18 +196,17 @@ def endpoint(
     *,
     roles: tuple[str, ...] | None = (PATIENT,),
     body: Mapping[str, Any] | None = None,
-    services: Callable[[], Any] | None = None,
     wrong_role: type[DomainError] = NotFoundError,
 ) -> Callable[[Handler], Callable[[func.HttpRequest], func.HttpResponse]]:
     """Wrap a handler: authenticate (roles=None means public), parse and validate the body, map errors."""
+
+    validator = jsonschema.Draft202012Validator(body) if body is not None else None  # built once, not per request
 
     def decorate(fn: Handler) -> Callable[[func.HttpRequest], func.HttpResponse]:
         def handler(req: func.HttpRequest) -> func.HttpResponse:
             correlation_id = correlation_id_of(req)
             try:
-                from shared_code import bootstrap
-
-                svc = services() if services else bootstrap.services()
+                svc = bootstrap.services()
                 principal = None
                 if roles is not None:
                     principal = svc.authenticate(req.headers.get("Authorization"))
@@ -215,8 +214,8 @@ def endpoint(
                         # Patient data: staff learn nothing (404). Admin/clinic tools: 403.
                         raise wrong_role("This is not available to your account.") if wrong_role is not NotFoundError else NotFoundError()
                 call = ApiCall(req=req, principal=principal, services=svc, correlation_id=correlation_id)
-                if body is not None:
-                    call.body = _parse_body(req, body, svc.settings.max_request_body_bytes)
+                if body is not None and validator is not None:
+                    call.body = _parse_body(req, validator, svc.settings.max_request_body_bytes)
                 result = fn(call)
                 resp = result if isinstance(result, func.HttpResponse) else json_response(result)
                 for k, v in call.response_headers.items():
@@ -234,18 +233,3 @@ def endpoint(
         return handler
 
     return decorate
-
-
-def encode_token(data: Mapping[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode_token(token: str) -> dict[str, Any]:
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, json.JSONDecodeError):
-        raise BadRequest("continuationToken is not valid") from None
-    if not isinstance(data, dict):
-        raise BadRequest("continuationToken is not valid")
-    return data

@@ -5,6 +5,7 @@ Its RSA key lives in a git-ignored PEM file created on first use.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -66,8 +67,9 @@ class DevIssuer:
             admin_role=settings.admin_role,
         )
 
-    @property
+    @functools.cached_property
     def kid(self) -> str:
+        # read on every token validated: worked out once per key (the key never changes under us)
         der = self._key().public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         return "dev-" + hashlib.sha256(der).hexdigest()[:16]
 

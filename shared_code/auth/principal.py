@@ -29,8 +29,3 @@ class Principal:
         if self.kind != PATIENT:
             raise ValueError("only patients have a patient id")
         return patient_id_for(self.issuer, self.sub)
-
-    @property
-    def actor_id(self) -> str:
-        """Id written to audit records."""
-        return self.patient_id if self.kind == PATIENT else f"{self.kind}:{self.sub}"

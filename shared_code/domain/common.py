@@ -5,7 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
+
+try:
+    from zoneinfo import ZoneInfo
+
+    UK: tzinfo = ZoneInfo("Europe/London")
+except Exception:  # noqa: BLE001 - no zone database: UTC is the honest fallback  # pragma: no cover
+    UK = UTC
 
 SHARE_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out and type
 
@@ -29,6 +36,15 @@ def parse_instant(value: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a time zone is required")
     return moment.astimezone(UTC)
+
+
+def parse_wall_clock(value: str) -> datetime:
+    """ISO 8601 date-time; one without an offset is UK local time (phones record wall-clock time and
+    SkinVault serves NHS patients)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("an ISO 8601 date-time is required")
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UK)
 
 
 def parse_date(value: str) -> date:

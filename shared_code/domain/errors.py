@@ -33,16 +33,8 @@ class NotFoundError(DomainError):
         super().__init__(detail)
 
 
-class ConflictError(DomainError):
-    status, type_slug, title = 409, "conflict", "Conflict"
-
-
 class Gone(DomainError):
     status, type_slug, title = 410, "gone", "No longer available"
-
-
-class PreconditionError(DomainError):
-    status, type_slug, title = 412, "precondition-failed", "Changed by someone else"
 
 
 class PayloadTooLarge(DomainError):

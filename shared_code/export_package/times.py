@@ -12,31 +12,11 @@ time-zone database is missing, UTC is used instead.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime
 
-try:  # pragma: no branch - the zone database is present on Debian and on Azure Functions images
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        UK: tzinfo = ZoneInfo("Europe/London")
-    except ZoneInfoNotFoundError:  # pragma: no cover
-        UK = UTC
-except ImportError:  # pragma: no cover
-    UK = UTC
-
-
-def parse_instant(value: str) -> datetime:
-    """An aware datetime from an ISO 8601 string ("Z" accepted; naive means UK local time)."""
-    if not isinstance(value, str) or not value:
-        raise ValueError("an ISO 8601 date-time is required")
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UK)
-    return parsed
-
-
-def parse_date(value: str) -> date:
-    return date.fromisoformat(value)
+# the package's callers read times through this module; the rules themselves live in the domain
+from shared_code.domain.common import UK, parse_date  # noqa: F401 - re-exported
+from shared_code.domain.common import parse_wall_clock as parse_instant  # noqa: F401 - re-exported
 
 
 def fhir_datetime(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from shared_code.auth.principal import CLINICIAN, PATIENT, Principal
 from shared_code.domain.errors import NotFoundError
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
 from shared_code.ports import LOOKUPS, PATIENTS, Conflict, MetadataStore, NotFound
-from shared_code.services import audit
+from shared_code.services import audit, paging
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,17 @@ def active_share(store: MetadataStore, patient_id: str, clinic_ids: tuple[str, .
             if share_state(share, now) == ACTIVE and (folder_id is None or covers_folder(share, folder_id)):
                 return share
     return None
+
+
+def folders_in_scope(store: MetadataStore, patient_id: str, share: dict) -> list[dict]:
+    """The patient's folders a share covers, oldest first."""
+    folders = paging.fetch_all(store, PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt")
+    return [f for f in folders if covers_folder(share, f["id"])]
+
+
+def ready_images(store: MetadataStore, patient_id: str, folder_id: str) -> list[dict]:
+    """A folder's accepted photos, by capture time: what a clinic may see of it."""
+    return paging.fetch_all(store, PATIENTS, patient_id, where={"type": "image", "folderId": folder_id, "status": "ready"}, order_by="capturedAt")
 
 
 def authorise(

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared_code.domain.common import iso, new_id
-from shared_code.ports import AUDIT, CLINICS, MetadataStore, NotFound
+from shared_code.domain.errors import NotFoundError
+from shared_code.ports import AUDIT, MetadataStore
+from shared_code.services import clinics, paging
 
 # action -> plain words for the patient
 ACTIONS = {
@@ -31,18 +33,9 @@ ACTIONS = {
 
 
 def record(
-    store: MetadataStore,
-    now: Any,
-    *,
-    patient_id: str,
-    actor_kind: str,
-    actor_id: str,
-    action: str,
-    clinic_id: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    outcome: str = "success",
+    store: MetadataStore, now: Any, patient_id: str, actor_kind: str, actor_id: str, action: str, clinic_id: str | None, target: tuple[str, str]
 ) -> None:
+    """Append one record: who (kind and id) did what, concerning which clinic and target (type, id)."""
     assert action in ACTIONS, action
     store.create(
         AUDIT,
@@ -55,66 +48,42 @@ def record(
             "actorId": actor_id,
             "clinicId": clinic_id,
             "action": action,
-            "targetType": target_type,
-            "targetId": target_id,
-            "outcome": outcome,
+            "targetType": target[0],
+            "targetId": target[1],
+            "outcome": "success",
         },
     )
 
 
 def by_clinician(store: MetadataStore, now: Any, patient_id: str, clinician_sub: str, action: str, clinic_id: str, target: tuple[str, str]) -> None:
     """A clinician of `clinic_id` did `action` to target (type, id) of the patient's."""
-    record(
-        store,
-        now,
-        patient_id=patient_id,
-        actor_kind="clinician",
-        actor_id=clinician_sub,
-        action=action,
-        clinic_id=clinic_id,
-        target_type=target[0],
-        target_id=target[1],
-    )
+    record(store, now, patient_id, "clinician", clinician_sub, action, clinic_id, target)
 
 
 def by_patient(store: MetadataStore, now: Any, patient_id: str, action: str, clinic_id: str, target: tuple[str, str]) -> None:
     """The patient did `action` (share granted, revoked) concerning `clinic_id`."""
-    record(
-        store,
-        now,
-        patient_id=patient_id,
-        actor_kind="patient",
-        actor_id=patient_id,
-        action=action,
-        clinic_id=clinic_id,
-        target_type=target[0],
-        target_id=target[1],
-    )
+    record(store, now, patient_id, "patient", patient_id, action, clinic_id, target)
 
 
 def read_trail(store: MetadataStore, patient_id: str, limit: int, continuation: str | None) -> dict:
-    from shared_code.services import paging
-
     page = paging.fetch(store, AUDIT, patient_id, where={"type": "audit"}, order_by="at", limit=limit, token=continuation)
     names: dict[tuple[str, str], str] = {}
-    clinics: dict[str, str] = {}
+    clinic_names: dict[str, str] = {}
     items = []
     for rec in page.items:
         clinic_name = None
         if rec.get("clinicId"):
-            if rec["clinicId"] not in clinics:
+            if rec["clinicId"] not in clinic_names:
                 try:
-                    clinics[rec["clinicId"]] = store.read(CLINICS, rec["clinicId"], rec["clinicId"])["name"]
-                except NotFound:
-                    clinics[rec["clinicId"]] = "a clinic"
-            clinic_name = clinics[rec["clinicId"]]
+                    clinic_names[rec["clinicId"]] = clinics.get_clinic(store, rec["clinicId"])["name"]
+                except NotFoundError:
+                    clinic_names[rec["clinicId"]] = "a clinic"
+            clinic_name = clinic_names[rec["clinicId"]]
         who = "You"
         if rec["actorKind"] == "clinician":
-            from shared_code.services.clinics import member_name
-
             key = (rec.get("clinicId") or "", rec["actorId"])
             if key not in names:
-                names[key] = member_name(store, key[0], rec["actorId"].removeprefix("clinician:"))
+                names[key] = clinics.member_name(store, key[0], rec["actorId"])
             who = names[key]
         elif rec["actorKind"] == "system":
             who = "SkinVault"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared_code.api.http import decode_token, encode_token
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso
-from shared_code.domain.errors import NotFoundError
-from shared_code.domain.sharing import covers_folder
-from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
+from shared_code.domain.errors import BadRequest, NotFoundError
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, NotFound
 from shared_code.services import access, audit, clinics, concurrency, profile
 from shared_code.services.library import folder_view, image_view
+from shared_code.services.paging import decode_token, encode_token
 
 TRIAGE_OUTCOMES = (
     "list-for-excision",
@@ -35,18 +34,7 @@ def _patient_summary(store: Any, patient_id: str) -> dict:
     return {"displayName": prof.get("displayName") or "", "dateOfBirth": prof.get("dateOfBirth"), "nhsNumber": prof.get("nhsNumber")}
 
 
-def _folders_in_scope(store: Any, patient_id: str, share: dict) -> list[dict]:
-    page = store.query(PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt", limit=500)
-    return [f for f in page.items if covers_folder(share, f["id"])]
-
-
-def _triage_view(case: dict) -> dict | None:
-    return case.get("triage")
-
-
 def worklist(services: Any, user: Principal, filter_name: str | None, limit: int, token: str | None) -> dict:
-    from shared_code.domain.errors import BadRequest
-
     store, now = services.store, services.clock.now()
     filter_name = filter_name or "all"
     if filter_name not in FILTERS:
@@ -73,7 +61,7 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
             if share is None:
                 continue  # expired since: not listed
             audit.by_clinician(store, now, case["patientId"], user.sub, "viewed-worklist", clinic_id, ("case", case["id"]))
-            folders = _folders_in_scope(store, case["patientId"], share)
+            folders = access.folders_in_scope(store, case["patientId"], share)
             items.append(
                 {
                     "caseId": case["id"],
@@ -81,7 +69,7 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
                     "patient": _patient_summary(store, case["patientId"]),
                     "folders": [{"id": f["id"], "name": f["name"]} for f in folders],
                     "newImageCount": case.get("newImageCount", 0),
-                    "triage": _triage_view(case),
+                    "triage": case.get("triage"),
                     "shareExpiresAt": share["expiresAt"],
                     "lastActivityAt": case.get("lastActivityAt"),
                     "lastReviewedAt": case.get("lastReviewedAt"),
@@ -96,41 +84,43 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
     return {"items": items, "continuationToken": next_token}
 
 
-def _case_for(services: Any, user: Principal, case_id: str, action: str) -> tuple[dict, dict]:
-    """(case, active share) or 404. Audits the access."""
-    store, now = services.store, services.clock.now()
-    for clinic_id in user.clinic_ids:
+def find_case(store: Any, clinic_ids: tuple[str, ...], case_id: str) -> dict:
+    """A case of one of these clinics, or 404."""
+    for clinic_id in clinic_ids:
         try:
             case = store.read(CLINICS, clinic_id, case_id)
         except NotFound:
             continue
-        if case.get("type") != "case":
-            continue
-        share = access.active_share(store, case["patientId"], (clinic_id,), now)
-        if share is None:
-            raise NotFoundError()
-        audit.by_clinician(store, now, case["patientId"], user.sub, action, clinic_id, ("case", case_id))
-        return case, share
+        if case.get("type") == "case":
+            return case
     raise NotFoundError()
+
+
+def _case_for(services: Any, user: Principal, case_id: str, action: str) -> tuple[dict, dict]:
+    """(case, active share) or 404. Audits the access."""
+    store, now = services.store, services.clock.now()
+    case = find_case(store, user.clinic_ids, case_id)
+    share = access.active_share(store, case["patientId"], (case["clinicId"],), now)
+    if share is None:
+        raise NotFoundError()
+    audit.by_clinician(store, now, case["patientId"], user.sub, action, case["clinicId"], ("case", case_id))
+    return case, share
 
 
 def get_case(services: Any, user: Principal, case_id: str) -> dict:
     store = services.store
     case, share = _case_for(services, user, case_id, "viewed-case")
     folders = []
-    for folder in _folders_in_scope(store, case["patientId"], share):
-        page = store.query(
-            PATIENTS, case["patientId"], where={"type": "image", "folderId": folder["id"], "status": "ready"}, order_by="capturedAt", limit=500
-        )
+    for folder in access.folders_in_scope(store, case["patientId"], share):
         view = folder_view(folder)
-        view["images"] = [image_view(i) for i in page.items]
+        view["images"] = [image_view(i) for i in access.ready_images(store, case["patientId"], folder["id"])]
         folders.append(view)
     return {
         "caseId": case["id"],
         "clinicId": case["clinicId"],
         "patient": _patient_summary(store, case["patientId"]),
         "share": {"id": share["id"], "purposes": share["purposes"], "expiresAt": share["expiresAt"], "grantedAt": share["grantedAt"]},
-        "triage": _triage_view(case),
+        "triage": case.get("triage"),
         "lastReviewedAt": case.get("lastReviewedAt"),
         "newImageCount": case.get("newImageCount", 0),
         "folders": folders,

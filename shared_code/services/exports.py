@@ -20,7 +20,7 @@ from shared_code.domain.common import iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
-from shared_code.services import access, audit, clinics, concurrency, paging, profile
+from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all
 
@@ -52,37 +52,14 @@ def _direct_care_share(services: Any, user: Principal, patient_id: str, clinic_i
     return share
 
 
-def _case(services: Any, user: Principal, case_id: str) -> dict:
-    for clinic_id in user.clinic_ids:
-        try:
-            case = services.store.read(CLINICS, clinic_id, case_id)
-        except NotFound:
-            continue
-        if case.get("type") == "case":
-            return case
-    raise NotFoundError()
-
-
-def _ready_images_in_scope(store: Any, patient_id: str, share: dict) -> list[dict]:
-    folders = [
-        f for f in paging.fetch_all(store, PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt") if covers_folder(share, f["id"])
-    ]
-    images: list[dict] = []
-    for folder in folders:
-        images += paging.fetch_all(
-            store, PATIENTS, patient_id, where={"type": "image", "folderId": folder["id"], "status": "ready"}, order_by="capturedAt"
-        )
-    return images
-
-
 def request_export(services: Any, user: Principal, body: dict) -> dict:
     if user.kind != CLINICIAN:
         raise NotFoundError()
     store, now = services.store, services.clock.now()
-    case = _case(services, user, body["caseId"])
+    case = cases.find_case(store, user.clinic_ids, body["caseId"])
     patient_id, clinic_id = case["patientId"], case["clinicId"]
     share = _direct_care_share(services, user, patient_id, clinic_id)
-    in_scope = {i["id"] for i in _ready_images_in_scope(store, patient_id, share)}
+    in_scope = {i["id"] for f in access.folders_in_scope(store, patient_id, share) for i in access.ready_images(store, patient_id, f["id"])}
     wanted = body.get("imageIds") or sorted(in_scope)
     if any(image_id not in in_scope for image_id in wanted):
         raise NotFoundError()

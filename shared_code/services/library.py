@@ -74,12 +74,8 @@ def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
     folder, _ = access.folder_for(services, user, folder_id)
     if user.kind != PATIENT:
         raise NotFoundError()
-    while True:
-        page = services.store.query(PATIENTS, user.patient_id, where={"type": "image", "folderId": folder_id}, limit=200)
-        for image in page.items:
-            _delete_image_everywhere(services, image)
-        if not page.continuation:
-            break
+    for image in paging.fetch_all(services.store, PATIENTS, user.patient_id, where={"type": "image", "folderId": folder_id}, order_by="capturedAt"):
+        _delete_image_everywhere(services, image)
     services.store.delete(PATIENTS, user.patient_id, folder_id)
     access.forget_owner(services.store, "fld", folder_id)
 
@@ -132,7 +128,7 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
         "uploadId": image_id,
         "uploadUrl": url,
         "expiresAt": iso(expires),
-        "encryption": {"protocol": "2.0", "kid": jwk["kid"], "alg": "RSA-OAEP-256", "jwk": jwk},
+        "encryption": {"protocol": "2.0", "kid": jwk["kid"], "alg": jwk["alg"], "jwk": jwk},
     }
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from shared_code.domain.common import iso, parse_instant, stable_id
 from shared_code.domain.errors import NotFoundError
-from shared_code.ports import LOOKUPS, Conflict, EmailMessage, NotFound, PreconditionFailed
-from shared_code.services import clinics, profile
+from shared_code.ports import LOOKUPS, EmailMessage
+from shared_code.services import clinics, concurrency, profile
 
 log = logging.getLogger("skinvault.notifications")
 
@@ -65,27 +65,25 @@ def _new_images(services: Any, clinic: dict, case_id: str, image_id: str) -> str
     # Claim the case's window before sending, so that messages processed together (the host hands
     # a batch to concurrent invocations) send one email between them, not one each. A redelivery of
     # the message that holds the claim sends again with the same message id (the sender dedupes).
-    for _ in range(5):
-        try:
-            marker = store.read(LOOKUPS, key, key)
-        except NotFound:
-            marker = None
-        if marker and marker.get("imageId") == image_id:
-            break
-        if marker and parse_instant(marker["sentAt"]) + window > now:
-            log.info("notification throttled kind=new-images case_id=%s", case_id)
-            return "throttled"
-        record = {"id": key, "key": key, "sentAt": iso(now), "imageId": image_id}
-        try:
-            if marker is None:
-                store.create(LOOKUPS, record)
-            else:
-                store.replace(LOOKUPS, record, if_match=marker["_etag"])
-            break
-        except (Conflict, PreconditionFailed):
-            continue  # another message claimed the window first: look again
-    else:
-        raise PreconditionFailed("notification window changed concurrently")  # the host retries the message
+    send = False
+
+    def claim(marker: dict) -> bool | None:
+        nonlocal send
+        if marker.get("imageId") == image_id:
+            send = True  # this message holds the claim (a redelivery)
+            return False
+        if marker.get("sentAt") and parse_instant(marker["sentAt"]) + window > now:
+            send = False
+            return False
+        marker.update(sentAt=iso(now), imageId=image_id)
+        send = True
+        return None
+
+    # a lost race re-reads and re-decides; after 5, PreconditionFailed: the host retries the message
+    concurrency.modify(store, LOOKUPS, (key, key), claim, create=lambda: {"id": key, "key": key})
+    if not send:
+        log.info("notification throttled kind=new-images case_id=%s", case_id)
+        return "throttled"
     mail = _clinic_email(
         services,
         clinic,

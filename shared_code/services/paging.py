@@ -1,13 +1,33 @@
-"""One way to page: single-partition queries with an opaque, validated continuation token."""
+"""One way to page: single-partition queries with an opaque, validated continuation token.
+
+The store's own token is already opaque and bound to its query, so it is handed out as it is;
+`encode_token`/`decode_token` are for lists that span several partitions (the clinic worklist)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared_code.api.http import decode_token, encode_token
 from shared_code.domain.errors import BadRequest
 from shared_code.ports import ContainerSpec, MetadataStore, Page
+
+BAD_CONTINUATION = "continuationToken is not valid for this list"
+
+
+def encode_token(data: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+    except ValueError:
+        raise BadRequest(BAD_CONTINUATION) from None
+    if not isinstance(data, dict):
+        raise BadRequest(BAD_CONTINUATION)
+    return data
 
 
 def fetch(
@@ -21,17 +41,16 @@ def fetch(
     limit: int = 50,
     token: str | None = None,
 ) -> Page:
-    inner = decode_token(token).get("c") if token else None
     try:
-        return store.query(container, partition, where=where, order_by=order_by, descending=descending, limit=limit, continuation=inner)
+        return store.query(container, partition, where=where, order_by=order_by, descending=descending, limit=limit, continuation=token or None)
     except ValueError:
-        if inner is not None:
-            raise BadRequest("continuationToken does not belong to this list") from None
+        if token:
+            raise BadRequest(BAD_CONTINUATION) from None
         raise
 
 
 def response(items: list[dict], continuation: str | None) -> dict:
-    return {"items": items, "continuationToken": encode_token({"c": continuation}) if continuation else None}
+    return {"items": items, "continuationToken": continuation}
 
 
 def as_response(page: Page, view: Callable[[dict], dict]) -> dict:

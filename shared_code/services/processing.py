@@ -10,12 +10,10 @@ same upload finds the image no longer pending and only makes sure the upload blo
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shared_code.domain import imaging
-from shared_code.domain.common import iso
+from shared_code.domain.common import iso, parse_wall_clock
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
 from shared_code.ports import IMAGES, NOTIFICATIONS_QUEUE, PATIENTS, UPLOADS, EncryptionRejected, NotFound
 from shared_code.services import cases, concurrency
@@ -111,12 +109,9 @@ def _camera_time(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return iso(parse_wall_clock(value))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("Europe/London"))
-    return iso(moment)
 
 
 def _finish(services: Any, image: dict, changes: dict) -> bool:

@@ -12,9 +12,9 @@ from typing import Any
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, new_id, parse_instant, public_view, stable_id
 from shared_code.domain.errors import NotFoundError, RuleViolation
-from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, covers_folder, share_state
-from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound, PreconditionFailed
-from shared_code.services import audit, clinics, concurrency, consent, paging
+from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, share_state
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
+from shared_code.services import access, audit, clinics, concurrency, consent, paging
 
 SHARE_SCHEMA = {
     "type": "object",
@@ -133,19 +133,8 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
 
     def new_case() -> dict:
         # a clinic that has never reviewed the case has every photo in scope to look at
-        in_scope = [
-            f["id"]
-            for f in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt")
-            if covers_folder(share, f["id"])
-        ]
-        ready = sum(
-            len(
-                paging.fetch_all(
-                    services.store, PATIENTS, patient_id, where={"type": "image", "folderId": fid, "status": "ready"}, order_by="capturedAt"
-                )
-            )
-            for fid in in_scope
-        )
+        folders = access.folders_in_scope(services.store, patient_id, share)
+        ready = sum(len(access.ready_images(services.store, patient_id, f["id"])) for f in folders)
         return {
             "id": case_id,
             "clinicId": clinic_id,
@@ -215,24 +204,22 @@ def list_shares(services: Any, user: Principal, limit: int, token: str | None) -
 
 def note_expiry(services: Any, share: dict, now: Any) -> None:
     """Record a share's expiry in the audit trail once, the first time anyone notices it."""
-    if share_state(share, now) != EXPIRED or share.get("expiryAudited"):
+    if share_state(share, now) != EXPIRED:
         return
-    share["expiryAudited"] = True
-    try:
-        services.store.replace(PATIENTS, share, if_match=share["_etag"])
-    except (PreconditionFailed, NotFound):
-        return  # someone else noted it
-    audit.record(
-        services.store,
-        now,
-        patient_id=share["patientId"],
-        actor_kind="system",
-        actor_id="skinvault",
-        action="share-expired",
-        clinic_id=share["clinicId"],
-        target_type="share",
-        target_id=share["id"],
-    )
+    noted_here = False
+
+    def note(doc: dict) -> bool | None:
+        nonlocal noted_here
+        noted_here = not doc.get("expiryAudited")
+        if not noted_here:
+            return False  # someone else noted it
+        doc["expiryAudited"] = True
+        return None
+
+    concurrency.modify(services.store, PATIENTS, share, note)
+    if not noted_here:
+        return
+    audit.record(services.store, now, share["patientId"], "system", "skinvault", "share-expired", share["clinicId"], ("share", share["id"]))
     _close_case_if_no_share(services, share["clinicId"], share["patientId"], now)
 
 
@@ -246,8 +233,7 @@ def note_expiries(services: Any, patient_id: str) -> None:
 def end_all_shares(services: Any, patient_id: str) -> None:
     """Account erasure: end every share (the audit trail keeps the record)."""
     now = services.clock.now()
-    page = services.store.query(PATIENTS, patient_id, where={"type": "share"}, limit=1000)
-    for share in page.items:
+    for share in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "share"}, order_by="grantedAt"):
         if share_state(share, now) == ACTIVE:
             _end(services, share, now, reason="account-erased")
             audit.by_patient(services.store, now, patient_id, "share-revoked", share["clinicId"], ("share", share["id"]))

@@ -24,18 +24,30 @@ def ok(r: httpx.Response, status: int | tuple[int, ...] = (200, 201, 202, 204)) 
     return r.json() if r.content and r.headers.get("content-type", "").startswith(("application/json", "application/problem+json")) else r.content
 
 
-def start_upload(api: httpx.Client, folder_id: str, data: bytes, *, content_type: str = "image/jpeg", notes: str | None = None) -> dict:
+def start_upload(
+    api: httpx.Client, folder_id: str, data: bytes, *, content_type: str = "image/jpeg", notes: str | None = None, captured_at: datetime | None = None
+) -> dict:
     body: dict[str, Any] = {"contentType": content_type, "sizeBytes": len(data)}
     if notes:
         body["notes"] = notes
+    if captured_at:
+        body["capturedAt"] = captured_at.isoformat().replace("+00:00", "Z")
     return ok(api.post(f"/api/folders/{folder_id}/uploads", json=body), 201)
 
 
 def upload_photo(
-    api: httpx.Client, folder_id: str, photo: bytes, *, content_type: str = "image/jpeg", notes: str | None = None, prepare: bool = True
+    api: httpx.Client,
+    folder_id: str,
+    photo: bytes,
+    *,
+    content_type: str = "image/jpeg",
+    notes: str | None = None,
+    captured_at: datetime | None = None,
+    prepare: bool = True,
 ) -> str:
+    """Upload a photo the way the phone does (stripped, then client-side encryption v2)."""
     data = prepare_for_upload(photo) if prepare else photo
-    session = start_upload(api, folder_id, data, content_type=content_type, notes=notes)
+    session = start_upload(api, folder_id, data, content_type=content_type, notes=notes, captured_at=captured_at)
     upload_encrypted(session["uploadUrl"], data, session["encryption"]["jwk"])
     return session["uploadId"]
 
@@ -48,6 +60,25 @@ def wait_for(api: httpx.Client, image_id: str, timeout: float = 60) -> dict:
             return image
         time.sleep(0.2)
     raise AssertionError(f"image {image_id} still pending after {timeout} s")
+
+
+def share(
+    api: httpx.Client, clinic_id: str, *, days: int = 30, folder_ids: list[str] | None = None, purposes: tuple[str, ...] = ("direct-care",)
+) -> dict:
+    """Read the consent text and share (all folders unless folder_ids) as the signed-in patient."""
+    text = ok(api.get("/api/consent-text", params={"clinicId": clinic_id}))
+    expires = (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    body: dict[str, Any] = {
+        "clinicId": clinic_id,
+        "purposes": list(purposes),
+        "expiresAt": expires,
+        "consent": {"textVersion": text["version"], "accepted": True},
+    }
+    if folder_ids is None:
+        body["allFolders"] = True
+    else:
+        body["folderIds"] = folder_ids
+    return ok(api.post("/api/shares", json=body), 201)
 
 
 class Patient:
@@ -71,19 +102,7 @@ class Patient:
     def share_with(
         self, clinic_id: str, *, days: int = 30, folder_ids: list[str] | None = None, purposes: tuple[str, ...] = ("direct-care",)
     ) -> dict:
-        text = ok(self.api.get("/api/consent-text", params={"clinicId": clinic_id}))
-        expires = (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        body: dict[str, Any] = {
-            "clinicId": clinic_id,
-            "purposes": list(purposes),
-            "expiresAt": expires,
-            "consent": {"textVersion": text["version"], "accepted": True},
-        }
-        if folder_ids is None:
-            body["allFolders"] = True
-        else:
-            body["folderIds"] = folder_ids
-        return ok(self.api.post("/api/shares", json=body), 201)
+        return share(self.api, clinic_id, days=days, folder_ids=folder_ids, purposes=purposes)
 
 
 class Clinic:

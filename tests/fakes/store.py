@@ -21,15 +21,12 @@ from shared_code.adapters._store_common import (
     ETAG,
     Scalar,
     check_container,
-    check_field,
     check_id,
-    check_limit,
     check_partition,
-    check_where,
     decode_token,
     encode_token,
     prepare_document,
-    query_fingerprint,
+    prepare_query,
 )
 from shared_code.ports import Conflict, ContainerSpec, DependencyUnavailable, Document, NotFound, Page, PreconditionFailed
 
@@ -117,14 +114,7 @@ class FakeMetadataStore:
         limit: int = 50,
         continuation: str | None = None,
     ) -> Page:
-        check_partition(partition)
-        check_limit(limit)
-        filters = check_where(where)
-        if order_by is not None:
-            check_field(order_by)
-        if order_by == "id":
-            order_by = None
-        fingerprint = query_fingerprint(container, partition, filters, order_by, bool(descending))
+        filters, order_by, fingerprint = prepare_query(container, partition, where, order_by, descending, limit)
         after = _position_key(decode_token(continuation, fingerprint), order_by) if continuation is not None else None
 
         with self._lock:

@@ -25,12 +25,9 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
-import os
 import re
 import secrets
-import ssl
 import tempfile
 import threading
 import uuid
@@ -41,10 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from tests.support.tls_server import serve_tls, stop_tls
 
 SIGNED_HEADERS = "x-ms-date;host;x-ms-content-sha256"
 MAX_CLOCK_SKEW = dt.timedelta(minutes=15)
@@ -97,52 +91,6 @@ class _State:
     failures: _FailurePlan = field(default_factory=_FailurePlan)
 
 
-def make_self_signed_cert(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
-    """Write a self-signed server certificate (also usable as its own CA bundle) and its key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = dt.datetime.now(dt.UTC)
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(ski, critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path = folder / "fake-acs-cert.pem"
-    key_path = folder / "fake-acs-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    os.chmod(key_path, 0o600)
-    return cert_path, key_path
-
-
 def compute_signature(access_key_b64: str, method: str, path_and_query: str, date: str, host: str, content_hash: str) -> str:
     """The ACS access-key signature (independent of the SDK's implementation)."""
     string_to_sign = f"{method.upper()}\n{path_and_query}\n{date};{host};{content_hash}"
@@ -174,30 +122,19 @@ class FakeAcsEmailService:
         if self._workdir is None:
             self._own_tmp = tempfile.TemporaryDirectory(prefix="fake-acs-")
             self._workdir = Path(self._own_tmp.name)
-        self.cert_path, key_path = make_self_signed_cert(self._workdir)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert_path, key_path)
-
         service = self
 
         class Handler(_AcsHandler):
             fake = service
 
-        server = _QuietThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-acs", daemon=True)
-        self._thread.start()
+        self._server, self._thread, self.cert_path = serve_tls(
+            Handler, self._workdir, name="fake-acs", server_class=_QuietThreadingHTTPServer, poll_interval=0.05, do_handshake_on_connect=False
+        )
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        stop_tls(self._server, self._thread)
+        self._server, self._thread = None, None
         if self._own_tmp is not None:
             self._own_tmp.cleanup()
             self._own_tmp = None

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
-from localhost.host import collect_functions
+from localhost.host import collect_functions, resolve
 from shared_code import bootstrap
 from shared_code.auth.dev_issuer import DevIssuer
 from shared_code.bootstrap import Services, build_validator
@@ -105,24 +105,22 @@ class FunctionsClient:
         if json is not None:
             body = jsonlib.dumps(json).encode()
             hdrs.setdefault("Content-Type", "application/json")
-        routes, _, _ = registry()
-        for route in routes:
-            m = route.pattern.match(path)
-            if m and method in route.methods:
-                req = func.HttpRequest(
-                    method=method,
-                    url="http://localhost" + url,
-                    headers=hdrs,
-                    params=dict(parse_qsl(parts.query)),
-                    route_params={k: v for k, v in m.groupdict().items() if v is not None},
-                    body=body or b"",
-                )
-                resp = route.handler(req)
-                headers_out = dict(resp.headers)
-                headers_out.setdefault("Content-Type", resp.mimetype or "")
-                if resp.mimetype:
-                    headers_out["Content-Type"] = resp.mimetype
-                return Reply(resp.status_code, headers_out, resp.get_body())
+        route, params, _ = resolve(registry()[0], method, path)
+        if route is not None:
+            req = func.HttpRequest(
+                method=method,
+                url="http://localhost" + url,
+                headers=hdrs,
+                params=dict(parse_qsl(parts.query)),
+                route_params=params,
+                body=body or b"",
+            )
+            resp = route.handler(req)
+            headers_out = dict(resp.headers)
+            headers_out.setdefault("Content-Type", resp.mimetype or "")
+            if resp.mimetype:
+                headers_out["Content-Type"] = resp.mimetype
+            return Reply(resp.status_code, headers_out, resp.get_body())
         return Reply(404, {"Content-Type": "application/problem+json"}, b'{"status":404}')
 
     def get(self, url: str, **kw: Any) -> Reply:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.e2e.helpers import share, upload_photo, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
@@ -60,6 +61,8 @@ def assert_accessible(page: Any, screen: str) -> None:
 
 
 # ------------------------------------------------------------------------------------- API side
+
+
 def _ok(r: httpx.Response) -> Any:
     assert r.status_code < 400, f"{r.request.method} {r.request.url.path} -> {r.status_code}: {r.text[:300]}"
     return r.json() if r.content else None
@@ -70,56 +73,14 @@ def token(base_url: str, sub: str, role: str, name: str) -> str:
     return _ok(r)["access_token"]
 
 
-def upload_photo(api: httpx.Client, folder_id: str, data: bytes, captured_at: datetime, notes: str) -> str:
-    """Upload a photo the way the phone does (client-side encryption v2)."""
-    from shared_code.domain.imaging import prepare_for_upload
-    from skinvault_client.encryption import upload_encrypted
-
-    data = prepare_for_upload(data)
-    session = _ok(
-        api.post(
-            f"/api/folders/{folder_id}/uploads",
-            json={
-                "contentType": "image/jpeg",
-                "sizeBytes": len(data),
-                "capturedAt": captured_at.isoformat().replace("+00:00", "Z"),
-                "notes": notes,
-            },
-        )
-    )
-    upload_encrypted(session["uploadUrl"], data, session["encryption"]["jwk"])
-    return session["uploadId"]
-
-
 def wait_ready(api: httpx.Client, image_ids: list[str], timeout: float = 180) -> None:
-    pending = set(image_ids)
-    deadline = time.monotonic() + timeout
-    while pending and time.monotonic() < deadline:
-        for image_id in list(pending):
-            status = _ok(api.get(f"/api/images/{image_id}"))["status"]
-            if status != "pending":
-                assert status == "ready", f"photo {image_id} was {status}"
-                pending.discard(image_id)
-        if pending:
-            time.sleep(0.3)
-    assert not pending, f"{len(pending)} photos did not become ready in {timeout:.0f} s"
+    for image_id in image_ids:
+        status = wait_for(api, image_id, timeout)["status"]
+        assert status == "ready", f"photo {image_id} was {status}"
 
 
 def share_with_clinic(api: httpx.Client, clinic_id: str, days: int = 90) -> dict[str, Any]:
-    text = _ok(api.get("/api/consent-text", params={"clinicId": clinic_id}))
-    expires = (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return _ok(
-        api.post(
-            "/api/shares",
-            json={
-                "clinicId": clinic_id,
-                "allFolders": True,
-                "purposes": ["direct-care"],
-                "expiresAt": expires,
-                "consent": {"textVersion": text["version"], "accepted": True},
-            },
-        )
-    )
+    return share(api, clinic_id, days=days)
 
 
 def make_shared_patient(
@@ -141,12 +102,14 @@ def make_shared_patient(
         folder = _ok(api.post("/api/folders", json={"name": folder_name, "bodySite": "back", "condition": "Mole check", "treatment": "None"}))
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=photos + 1)
         ids = [
-            upload_photo(api, folder["id"], make_photo(*photo_size, seed=100 + i, gps=False), start + timedelta(days=i), f"Photo {i + 1}")
+            upload_photo(
+                api, folder["id"], make_photo(*photo_size, seed=100 + i, gps=False), captured_at=start + timedelta(days=i), notes=f"Photo {i + 1}"
+            )
             for i in range(photos)
         ]
         wait_ready(api, ids)
-        share = share_with_clinic(api, clinic_id)
-    return {"token": patient_token, "folderId": folder["id"], "imageIds": ids, "shareId": share["id"], "sub": sub}
+        granted = share_with_clinic(api, clinic_id)
+    return {"token": patient_token, "folderId": folder["id"], "imageIds": ids, "shareId": granted["id"], "sub": sub}
 
 
 def case_id_for(base_url: str, clinician_token: str, display_name: str) -> str:
