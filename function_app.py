@@ -3,7 +3,7 @@
 import azure.functions as func
 
 from functions import (
-    admin_clinics,
+    manage_clinics,
     audit_log,
     clinic_cases,
     comments,
@@ -29,7 +29,7 @@ MODULES = (
     health,
     profile,
     dev_tokens,
-    admin_clinics,
+    manage_clinics,
     folders,
     uploads,
     images,

@@ -84,13 +84,13 @@ def seed(base_url: str, *, quiet: bool = False, photos: bool = True) -> dict[str
     say = (lambda *_: None) if quiet else print
     with httpx.Client(base_url=base_url, timeout=60) as api:
         admin = _token(api, DEMO_ADMIN)
-        clinics = _ok(api.get("/api/admin/clinics", headers=_auth(admin)))["items"]
+        clinics = _ok(api.get("/api/manage/clinics", headers=_auth(admin)))["items"]
         clinic = next((c for c in clinics if c["shareCode"] == DEMO_CLINIC["shareCode"]), None)
         if clinic is None:
-            clinic = _ok(api.post("/api/admin/clinics", headers=_auth(admin), json=DEMO_CLINIC))
+            clinic = _ok(api.post("/api/manage/clinics", headers=_auth(admin), json=DEMO_CLINIC))
             say(f"seeded clinic {clinic['name']} ({clinic['odsCode']}), share code {clinic['shareCode']}")
         member = {k: DEMO_CLINICIAN[k] for k in ("sub", "name", "email")}
-        _ok(api.post(f"/api/admin/clinics/{clinic['id']}/members", headers=_auth(admin), json=member))
+        _ok(api.post(f"/api/manage/clinics/{clinic['id']}/members", headers=_auth(admin), json=member))
 
         patient = _token(api, DEMO_PATIENT)
         _ok(api.put("/api/me", headers=_auth(patient), json=DEMO_PROFILE))

@@ -112,11 +112,11 @@ class Clinic:
         self.admin = stack.client(stack.token(unique("admin"), "admin", "Admin"))
         self.clinic = ok(
             self.admin.post(
-                "/api/admin/clinics", json={"name": name or unique("Clinic"), "odsCode": "RTD", "notificationEmail": f"{unique('derm')}@nhs.example"}
+                "/api/manage/clinics", json={"name": name or unique("Clinic"), "odsCode": "RTD", "notificationEmail": f"{unique('derm')}@nhs.example"}
             ),
             201,
         )
         self.id = self.clinic["id"]
         self.clinician_sub = unique("doc")
-        ok(self.admin.post(f"/api/admin/clinics/{self.id}/members", json={"sub": self.clinician_sub, "name": "Dr Test Clinician"}), 201)
+        ok(self.admin.post(f"/api/manage/clinics/{self.id}/members", json={"sub": self.clinician_sub, "name": "Dr Test Clinician"}), 201)
         self.api = stack.client(stack.token(self.clinician_sub, "clinician", "Dr Test Clinician"))

@@ -166,7 +166,7 @@ def test_the_trail_outlives_the_erasure_of_the_account(scene, client):
 def test_trail_names_the_clinician_even_after_they_leave_the_clinic(scene, client):
     scene.share()
     ok(client.get("/api/clinic/cases", token=scene.doctor.token))
-    members_url = f"/api/admin/clinics/{scene.clinic['id']}/members"
+    members_url = f"/api/manage/clinics/{scene.clinic['id']}/members"
     assert client.delete(f"{members_url}/{scene.doctor.sub}", token=scene.admin).status == 204
     assert ok(client.get(members_url, token=scene.admin))["items"] == []
     assert client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token).status == 404

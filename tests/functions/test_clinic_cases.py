@@ -258,7 +258,7 @@ def test_removing_a_clinician_from_the_clinic_ends_their_access_at_once(scene, c
     image = scene.photo(folder)
     scene.share(folder_ids=[folder])
     assert client.get(f"/api/images/{image}", token=scene.doctor.token).status == 200
-    assert client.delete(f"/api/admin/clinics/{scene.clinic['id']}/members/{scene.doctor.sub}", token=scene.admin).status == 204
+    assert client.delete(f"/api/manage/clinics/{scene.clinic['id']}/members/{scene.doctor.sub}", token=scene.admin).status == 204
     assert client.get(f"/api/images/{image}", token=scene.doctor.token).status == 404
     assert worklist(client, scene.doctor.token)["items"] == []
 

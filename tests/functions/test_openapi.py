@@ -356,15 +356,15 @@ def test_real_responses_match_the_documented_schemas(client):
 
     # admin
     clinic = check(
-        client.post("/api/admin/clinics", token=admin, json={"name": "Leeds Dermatology", "odsCode": "RR8", "notificationEmail": "d@nhs.example"}),
+        client.post("/api/manage/clinics", token=admin, json={"name": "Leeds Dermatology", "odsCode": "RR8", "notificationEmail": "d@nhs.example"}),
         "create_clinic",
         201,
     )
-    check(client.get("/api/admin/clinics", token=admin), "list_clinics", 200)
+    check(client.get("/api/manage/clinics", token=admin), "list_clinics", 200)
     member = {"sub": "doc-1", "name": "Dr Derm", "email": "doc@nhs.example"}
-    check(client.post(f"/api/admin/clinics/{clinic['id']}/members", token=admin, json=member), "add_clinic_member", 201)
-    check(client.get(f"/api/admin/clinics/{clinic['id']}/members", token=admin), "list_clinic_members", 200)
-    check(client.get("/api/admin/clinics", token=patient), "list_clinics", 403)
+    check(client.post(f"/api/manage/clinics/{clinic['id']}/members", token=admin, json=member), "add_clinic_member", 201)
+    check(client.get(f"/api/manage/clinics/{clinic['id']}/members", token=admin), "list_clinic_members", 200)
+    check(client.get("/api/manage/clinics", token=patient), "list_clinics", 403)
 
     # the patient's profile and library
     check(client.get("/api/me", token=patient), "get_me", 200)
@@ -446,7 +446,7 @@ def test_real_responses_match_the_documented_schemas(client):
     check(client.get("/api/me/export", token=patient), "export_me", 200)
     check(client.delete(f"/api/images/{image_id}", token=patient), "delete_image", 204)
     check(client.delete(f"/api/folders/{folder['id']}", token=patient), "delete_folder", 204)
-    check(client.delete(f"/api/admin/clinics/{clinic['id']}/members/doc-1", token=admin), "remove_clinic_member", 204)
+    check(client.delete(f"/api/manage/clinics/{clinic['id']}/members/doc-1", token=admin), "remove_clinic_member", 204)
     check(client.delete("/api/me", token=patient), "erase_me", 204)
 
     exercised = {op_id for op_id, _ in check.seen}

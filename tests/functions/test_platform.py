@@ -109,34 +109,34 @@ def test_dev_endpoints_do_not_exist_when_the_dev_issuer_is_off(client, services)
 
 def test_admin_creates_a_clinic_with_a_typable_share_code(client, admin_token):
     r = client.post(
-        "/api/admin/clinics", token=admin_token, json={"name": "Newcastle Dermatology", "odsCode": "rtd", "notificationEmail": "derm@nhs.example"}
+        "/api/manage/clinics", token=admin_token, json={"name": "Newcastle Dermatology", "odsCode": "rtd", "notificationEmail": "derm@nhs.example"}
     )
     assert r.status == 201, r.body
     clinic = r.json()
     assert clinic["odsCode"] == "RTD"
     code = clinic["shareCode"]
     assert len(code) == 9 and code[4] == "-" and not set(code.replace("-", "")) & set("01OIL")
-    listed = client.get("/api/admin/clinics", token=admin_token).json()["items"]
+    listed = client.get("/api/manage/clinics", token=admin_token).json()["items"]
     assert [c["id"] for c in listed] == [clinic["id"]]
 
 
 def test_admin_manages_clinic_members(client, admin_token):
-    clinic = client.post("/api/admin/clinics", token=admin_token, json={"name": "C", "odsCode": "RTD", "notificationEmail": "c@nhs.example"}).json()
+    clinic = client.post("/api/manage/clinics", token=admin_token, json={"name": "C", "odsCode": "RTD", "notificationEmail": "c@nhs.example"}).json()
     add = client.post(
-        f"/api/admin/clinics/{clinic['id']}/members", token=admin_token, json={"sub": "doc-1", "name": "Dr One", "email": "one@nhs.example"}
+        f"/api/manage/clinics/{clinic['id']}/members", token=admin_token, json={"sub": "doc-1", "name": "Dr One", "email": "one@nhs.example"}
     )
     assert add.status == 201
     assert client.services.authenticate("Bearer " + client.token("doc-1", "clinician")).clinic_ids == (clinic["id"],)
-    assert client.delete(f"/api/admin/clinics/{clinic['id']}/members/doc-1", token=admin_token).status == 204
+    assert client.delete(f"/api/manage/clinics/{clinic['id']}/members/doc-1", token=admin_token).status == 204
     assert client.services.authenticate("Bearer " + client.token("doc-1", "clinician")).clinic_ids == ()
-    assert client.delete(f"/api/admin/clinics/{clinic['id']}/members/doc-1", token=admin_token).status == 404
+    assert client.delete(f"/api/manage/clinics/{clinic['id']}/members/doc-1", token=admin_token).status == 404
 
 
 def test_patients_and_clinicians_cannot_use_admin_tools(client, patient_token):
-    r = client.post("/api/admin/clinics", token=patient_token, json={"name": "C", "odsCode": "RTD", "notificationEmail": "c@nhs.example"})
+    r = client.post("/api/manage/clinics", token=patient_token, json={"name": "C", "odsCode": "RTD", "notificationEmail": "c@nhs.example"})
     assert r.status == 403
     clin = client.token("doc-9", "clinician")
-    assert client.get("/api/admin/clinics", token=clin).status == 403
+    assert client.get("/api/manage/clinics", token=clin).status == 403
 
 
 def test_admin_gets_404_on_patient_endpoints(client, admin_token):

@@ -39,12 +39,12 @@ def patient_id(client: FunctionsClient, token: str) -> str:
 
 
 def create_clinic(client: FunctionsClient, admin_token: str, name: str, ods: str = "RTD", email: str = "derm@nhs.example") -> dict:
-    return ok(client.post("/api/admin/clinics", token=admin_token, json={"name": name, "odsCode": ods, "notificationEmail": email}), 201)
+    return ok(client.post("/api/manage/clinics", token=admin_token, json={"name": name, "odsCode": ods, "notificationEmail": email}), 201)
 
 
 def add_member(client: FunctionsClient, admin_token: str, clinic_id: str, sub: str, name: str, email: str | None = None) -> dict:
     body = {"sub": sub, "name": name, "email": email}
-    return ok(client.post(f"/api/admin/clinics/{clinic_id}/members", token=admin_token, json=body), 201)
+    return ok(client.post(f"/api/manage/clinics/{clinic_id}/members", token=admin_token, json=body), 201)
 
 
 def create_folder(client: FunctionsClient, token: str, name: str, **fields: Any) -> dict:

@@ -167,10 +167,10 @@ def test_empty_worklist_for_a_clinic_with_no_shared_cases(stack, seeded, page):
     base = stack.base_url
     admin = token(base, "demo-admin", "admin", "Demo Admin")
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=30) as api:
-        r = api.post("/api/admin/clinics", json={"name": "Quiet Dermatology", "odsCode": "RX1", "notificationEmail": "quiet@nhs.example"})
+        r = api.post("/api/manage/clinics", json={"name": "Quiet Dermatology", "odsCode": "RX1", "notificationEmail": "quiet@nhs.example"})
         assert r.status_code == 201, r.text
         member = {"sub": "quiet-clinician", "name": "Dr Quiet Clinician", "email": "quiet@nhs.example"}
-        assert api.post(f"/api/admin/clinics/{r.json()['id']}/members", json=member).status_code in (200, 201)
+        assert api.post(f"/api/manage/clinics/{r.json()['id']}/members", json=member).status_code in (200, 201)
     users = [{"sub": "quiet-clinician", "name": "Dr Quiet Clinician", "role": "clinician"}]
     page.route("**/demo-users.json", lambda route: route.fulfill(json=users))
     sign_in(page, base, "Dr Quiet Clinician")

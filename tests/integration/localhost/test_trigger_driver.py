@@ -12,7 +12,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
-from localhost.host import TriggerDriver, collect
+from localhost.host import QueueSettings, TriggerDriver, collect
 from tests.support.azurite import Azurite
 
 
@@ -83,7 +83,7 @@ def test_a_failing_queue_message_is_retried_then_moved_to_the_poison_queue(azuri
     q.create_queue()
     calls: dict = {}
     _, _, queue_fns = _app(calls, fail_queue=True)
-    driver = TriggerDriver(azurite.connection_string, [], queue_fns, poll_seconds=0.1, max_backoff_seconds=1)
+    driver = TriggerDriver(azurite.connection_string, [], queue_fns, poll_seconds=0.1, queue_settings=QueueSettings(visibility_timeout=1))
     driver.start()
     try:
         q.send_message(base64.b64encode(json.dumps({"kind": "test", "n": 1}).encode()).decode())
