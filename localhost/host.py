@@ -80,7 +80,7 @@ def compile_route(template: str) -> tuple[re.Pattern[str], int]:
         else:
             literals += 1
             parts.append("/" + re.escape(segment))
-    return re.compile("^" + "".join(parts) + "/?$", re.IGNORECASE), literals
+    return re.compile("^" + "".join(parts) + r"/?\Z", re.IGNORECASE), literals  # \Z: "$" would also match before a final newline
 
 
 def collect(app: Any) -> tuple[list[HttpRoute], list[Any], list[Any]]:
@@ -166,7 +166,8 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path, *, invoke: Callable[
 
     async def api(request: Request) -> Response:
         started = time.perf_counter()
-        match_route, params, _ = resolve(http_routes, request.method, "/" + request.path_params["path"])
+        # The whole decoded path: Starlette's path parameter and request.url both drop a %0A.
+        match_route, params, _ = resolve(http_routes, request.method, request.scope["path"].removeprefix("/api"))
         if match_route is None:  # a path without a function for this method: 404 as in Azure (never 405)
             return not_found(request, "There is no such API address.")
         body = await request.body()
@@ -197,7 +198,7 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path, *, invoke: Callable[
     web_root = web_dir.resolve()
 
     async def web(request: Request) -> Response:
-        rel = request.path_params.get("path", "") or "index.html"
+        rel = request.scope["path"].lstrip("/") or "index.html"
         target = (web_root / rel).resolve()
         if web_root not in target.parents and target != web_root:
             return not_found(request)

@@ -20,9 +20,81 @@ def test_unknown_api_route_is_a_404_problem(stack):
     assert r.json()["status"] == 404
 
 
-def test_wrong_method_is_a_405_problem_naming_the_allowed_ones(stack):
+def test_wrong_method_is_a_404_problem_as_in_azure(stack):
     r = httpx.put(stack.base_url + "/api/health")
-    assert r.status_code == 405 and "GET" in r.headers["allow"]
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    assert "allow" not in r.headers and r.headers["x-correlation-id"]
+
+
+@pytest.mark.parametrize("path", ["/api/health%0A", "/api/folders%0Ax", "/api/%0A", "/js/app.js%0A", "/no-such-file.css"])
+def test_an_unmatched_path_even_with_a_newline_is_a_404_problem_with_a_correlation_id(stack, path):
+    r = httpx.get(stack.base_url + path, headers={"X-Correlation-Id": "corr-404-7"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["x-correlation-id"] == "corr-404-7" and r.json()["correlationId"] == "corr-404-7"
+    generated = httpx.get(stack.base_url + path)
+    assert generated.status_code == 404 and generated.headers["x-correlation-id"]
+
+
+def test_non_http_functions_cannot_be_invoked_for_a_route_that_is_not_a_function(stack):
+    r = httpx.post(stack.base_url + "/admin/functions/health_check", json={})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def _peek(queue) -> list[str]:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        return [m.content for m in queue.peek_messages(max_messages=32)]
+    except ResourceNotFoundError:
+        return []
+
+
+def test_a_malformed_notification_message_is_poisoned_and_the_next_email_still_goes(stack):
+    from azure.storage.queue import QueueServiceClient
+
+    from tests.e2e.helpers import Clinic, Patient
+
+    queues = QueueServiceClient.from_connection_string(stack.azurite.connection_string)
+    queues.get_queue_client("notifications").send_message("{junk")
+    clinic = Clinic(stack, name="Junk-proof Dermatology")
+    Patient(stack, name="Quinn Queue").share_with(clinic.id)
+    poison = queues.get_queue_client("notifications-poison")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        contents = _peek(poison)
+        sent = [e for e in stack.emails() if clinic.clinic["notificationEmail"] in e]
+        if "{junk" in contents and sent:
+            break
+        time.sleep(0.3)
+    assert "{junk" in contents, "the undecodable message is on the poison queue as it was"
+    assert sent, "the share notification behind it was still sent"
+
+
+def test_a_function_on_a_reserved_route_stops_the_host_naming_it(tmp_path):
+    (tmp_path / "reserved_app.py").write_text(
+        "import azure.functions as func\n"
+        "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)\n"
+        "@app.route(route='admin/clinics', methods=['POST'])\n"
+        "def create_clinic(req):\n"
+        "    return func.HttpResponse('')\n"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "localhost.host",
+        "--app",
+        "reserved_app",
+        "--no-triggers",
+        "--port",
+        str(free_port()),
+        "--settings",
+        str(tmp_path / "none.json"),
+    ]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": f"{ROOT}:{tmp_path}"}
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "create_clinic" in result.stderr and "built in routes" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_correlation_id_is_echoed_and_logged(stack):

@@ -99,6 +99,12 @@ class LocalStack:
         self.stop_host()
         self.azurite.close()
 
+    @property
+    def host_pid(self) -> int:
+        """The local host's process id (memory tests read /proc/<pid>/status)."""
+        assert self._proc is not None and self._proc.poll() is None, "the local host is not running"
+        return self._proc.pid
+
     def host_log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
