@@ -3,7 +3,6 @@
 import azure.functions as func
 
 from functions import (
-    manage_clinics,
     audit_log,
     clinic_cases,
     comments,
@@ -12,6 +11,7 @@ from functions import (
     folders,
     health,
     images,
+    manage_clinics,
     notifications,
     openapi_doc,
     profile,
