@@ -393,10 +393,13 @@ class TriggerDriver:
         receipts = service.get_container_client(RECEIPTS_CONTAINER)
         name = fn.get_function_name()
         pytype = _trigger_parameter_type(fn)
+        receipts_ready = False
         while not self._stop.is_set():
             try:
-                if not receipts.exists():
-                    receipts.create_container()
+                if not receipts_ready:
+                    if not receipts.exists():
+                        receipts.create_container()
+                    receipts_ready = True
                 for blob in client.list_blobs(include=["metadata"]):
                     etag = blob.etag.strip('"')
                     if self._stop.is_set() or self._has_receipt(receipts, name, container, blob.name, etag):

@@ -91,3 +91,13 @@ def test_no_two_functions_share_a_route_and_method():
         for method in methods:
             assert (route, method) not in seen
             seen.add((route, method))
+
+
+def test_the_upload_trigger_takes_a_blob_client_so_the_worker_never_receives_the_content():
+    import typing
+
+    import azurefunctions.extensions.bindings.blob as blob
+
+    fn = _by_name()["process_upload"]
+    parameter = fn.get_trigger().get_dict_repr()["name"]
+    assert typing.get_type_hints(fn.get_user_function())[parameter] is blob.BlobClient
