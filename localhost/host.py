@@ -153,7 +153,7 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path, *, invoke: Callable[
         correlation_id = correlation_id_of(probe)
         log.info("function=- status=404 duration_ms=0.0 correlation_id=%s path_unmatched", correlation_id)
         response = to_starlette(problem(404, "not-found", "Not found", detail, correlation_id=correlation_id))
-        if not request.url.path.startswith("/api/"):
+        if not request.scope["path"].startswith("/api/"):
             response.headers.update(global_headers)
         return response
 
