@@ -67,7 +67,8 @@ def test_narrowing_the_share_ends_an_export_of_what_it_no_longer_covers(client, 
     export_id = _export(client, scene)
     assert _stored(client, scene) == [export_blob_name(scene.patient_id, export_id)]
 
-    scene.share(folder_ids=[kept])  # the patient narrows the share to one folder
+    client.services.clock.advance(minutes=5)
+    scene.share(folder_ids=[kept])  # the patient narrows the share to one folder (the newer share wins)
 
     assert _stored(client, scene) == []  # at once, before anyone asks
     _gone(client, scene, export_id)
@@ -80,6 +81,7 @@ def test_narrowing_keeps_an_export_whose_photos_are_all_still_shared(client, sce
     scene.share()
     export_id = _export(client, scene, [photo])
 
+    client.services.clock.advance(minutes=5)
     scene.share(folder_ids=[kept])
 
     assert ok(client.get(f"/api/exports/{export_id}", token=scene.doctor.token))["status"] == "ready"
