@@ -70,7 +70,7 @@ def migrate_blobs(
     rewrapped = unchanged = failed = 0
     interval = 1.0 / ops_per_second if ops_per_second > 0 else 0.0
     for container in containers:
-        for info in list(services.blobs.list(container)):
+        for info in services.blobs.list(container):  # paged: never the whole listing in memory
             for attempt in range(2):
                 try:
                     changed = services.blobs.rewrap_content_key(container, info.name)
