@@ -60,8 +60,8 @@ def photos_in_scope(services: Any, doc: dict, share: dict | None) -> bool:
 
 
 def withdraw(services: Any, doc: dict) -> dict:
-    """Delete the package and mark the export withdrawn (idempotent)."""
-    services.blobs.delete(EXPORTS, export_blob_name(doc["patientId"], doc["id"]))
+    """Mark the export withdrawn (from then on it is never served), then delete its package.
+    Idempotent: calling it again deletes the package again (should the first delete have failed)."""
 
     def change(d: dict) -> bool | None:
         if d.get("status") == WITHDRAWN:
@@ -70,6 +70,7 @@ def withdraw(services: Any, doc: dict) -> dict:
         return None
 
     stored = concurrency.modify(services.store, PATIENTS, doc, change) or doc
+    services.blobs.delete(EXPORTS, export_blob_name(doc["patientId"], doc["id"]))
     log.info("export withdrawn export_id=%s", doc["id"])
     return stored
 

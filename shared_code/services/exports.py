@@ -23,7 +23,7 @@ from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
 from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
-from shared_code.services.export_scope import WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
+from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all
 
@@ -100,10 +100,8 @@ def _export_for(services: Any, user: Principal, export_id: str) -> dict:
     except NotFound:
         raise NotFoundError() from None
     share = _direct_care_share(services, user, doc["patientId"], doc["clinicId"])
-    if doc["status"] == WITHDRAWN:
-        raise Gone(WITHDRAWN_REASON)
-    if doc["status"] in ("queued", "running", "ready") and not photos_in_scope(services, doc, share):
-        withdraw(services, doc)
+    if doc["status"] == WITHDRAWN or (doc["status"] in LIVE_STATES and not photos_in_scope(services, doc, share)):
+        withdraw(services, doc)  # (again: the package goes even if an earlier delete failed)
         raise Gone(WITHDRAWN_REASON)
     return doc
 
