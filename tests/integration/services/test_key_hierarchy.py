@@ -57,6 +57,15 @@ def local_kek(tmp_path):
     return LocalKekProvider(tmp_path / "kek.pem")
 
 
+@pytest.fixture(params=["local-pem", "key-vault"])
+def make_kek(request, tmp_path, vault):
+    """A factory of KEK providers over one key (each call: a new provider with cold caches), and
+    the kids of every version of that key."""
+    if request.param == "local-pem":
+        return lambda: LocalKekProvider(tmp_path / "kek.pem"), lambda kek: [f"local:kek/{v}" for v in kek.versions()]
+    return lambda: _vault_kek(vault), lambda kek: [vault.kid(KEY_NAME, v) for v in vault.versions(KEY_NAME)]
+
+
 def _envelope(raw: BlobServiceClient, container: str, name: str) -> dict:
     return json.loads(raw.get_blob_client(container, name).get_blob_properties().metadata["encryptiondata"])
 
@@ -105,10 +114,13 @@ def test_a_clinicians_page_of_50_thumbnails_costs_at_most_one_key_vault_unwrap(t
     assert vault.counts["unwrapkey"] - before["unwrapkey"] <= 1
 
 
-def test_after_erasure_no_blob_of_the_patient_decrypts_even_with_the_kek(tmp_path, azurite, raw, local_kek):
-    services = encrypted_services(tmp_path, azurite.connection_string, local_kek)
+def test_after_erasure_no_blob_of_the_patient_decrypts_even_with_the_kek(tmp_path, azurite, raw, make_kek, request):
+    new_kek, every_version = make_kek
+    kek = new_kek()
+    services = encrypted_services(tmp_path, azurite.connection_string, kek)
     client = FunctionsClient(services)
-    scene = build_scene(client, patient_sub="erased-patient")
+    sub = f"erased-{request.node.callspec.id}"
+    scene = build_scene(client, patient_sub=sub)
     folder = scene.folder("Mole on back")
     image_ids = [scene.photo(folder, seed=n) for n in range(2)]
     scene.share()
@@ -127,7 +139,7 @@ def test_after_erasure_no_blob_of_the_patient_decrypts_even_with_the_kek(tmp_pat
 
     for (container, name), (ciphertext, metadata) in backup.items():  # restored from the backup
         raw.get_blob_client(container, name).upload_blob(ciphertext, metadata=metadata, overwrite=True)
-    fresh_worker = another_worker(services, azurite.connection_string, LocalKekProvider(tmp_path / "kek.pem"))
+    fresh_worker = another_worker(services, azurite.connection_string, new_kek())
     for container, name in backup:
         for worker in (services, fresh_worker):
             with pytest.raises(EncryptionRejected) as err:
@@ -136,11 +148,11 @@ def test_after_erasure_no_blob_of_the_patient_decrypts_even_with_the_kek(tmp_pat
         # holding the KEK (every version of it) does not open the content key either
         wrapped = _envelope(raw, container, name)["WrappedContentKey"]
         assert wrapped["Algorithm"] == "A256KW"
-        for version in local_kek.versions():
+        for kid in every_version(kek):
             with pytest.raises(EncryptionRejected):
-                local_kek.resolve(f"local:kek/{version}").unwrap_key(base64.b64decode(wrapped["EncryptedKey"]), "RSA-OAEP-256")
+                kek.resolve(kid).unwrap_key(base64.b64decode(wrapped["EncryptedKey"]), "RSA-OAEP-256")
     # and the patient signing up again gets a new key that opens none of it
-    again = build_scene(client, patient_sub="erased-patient", clinic_name="Another Clinic")
+    again = build_scene(client, patient_sub=sub, clinic_name="Another Clinic")
     assert again.patient_id == scene.patient_id
     new_folder = again.folder("New start")
     again.photo(new_folder)
