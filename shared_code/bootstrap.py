@@ -21,6 +21,7 @@ from shared_code.ports import (
     KeyEncryptionKeyProvider,
     MessageQueue,
     MetadataStore,
+    PatientDataKeys,
 )
 from shared_code.services import clinics
 
@@ -45,6 +46,8 @@ class Services:
     validator: TokenValidator
     clock: Any = field(default_factory=SystemClock)
     dev_issuer: DevIssuer | None = None
+    # per-patient data keys (key hierarchy); None only where tests use fakes that do not encrypt
+    data_keys: PatientDataKeys | None = None
 
     def authenticate(self, authorization: str | None) -> Principal:
         identity = self.validator.validate(authorization)
@@ -87,25 +90,6 @@ def build(settings: Settings) -> Services:
 
         kek = KeyVaultKekProvider(settings.key_vault_uri or "", settings.kek_name or "", azure_credential())
 
-    # blobs + queues
-    from shared_code.adapters.blob_router import RoutedBlobStore
-    from shared_code.adapters.blob_store import AzureBlobStore
-    from shared_code.adapters.storage_queue import StorageQueue
-
-    queue: MessageQueue
-    kept = (IMAGES, EXPORTS)
-    if settings.storage_connection_string:
-        main = AzureBlobStore.from_connection_string(settings.storage_connection_string, kek, containers=kept)
-        queue = StorageQueue.from_connection_string(settings.storage_connection_string)
-    else:
-        main = AzureBlobStore.from_identity(settings.storage_blob_uri or "", azure_credential(), kek, containers=kept)
-        queue = StorageQueue.from_identity(settings.storage_queue_uri or "", azure_credential())
-    if settings.uploads_connection_string:
-        ingest = AzureBlobStore.from_connection_string(settings.uploads_connection_string, kek, containers=(UPLOADS,))
-    else:
-        ingest = AzureBlobStore.from_identity(settings.uploads_blob_uri or "", azure_credential(), kek, containers=(UPLOADS,))
-    blobs: BlobStore = RoutedBlobStore(main, {UPLOADS: ingest})
-
     # metadata
     store: MetadataStore
     if settings.metadata_store == "sqlite":
@@ -118,6 +102,30 @@ def build(settings: Settings) -> Services:
         store = CosmosMetadataStore(
             settings.cosmos_endpoint or "", settings.cosmos_database or "skinvault", settings.cosmos_key or azure_credential()
         )
+
+    # per-patient data keys, wrapped by the KEK, kept in the patient's partition
+    from shared_code.adapters.patient_keys import PatientKeyRing
+
+    data_keys = PatientKeyRing(store, kek)
+
+    # blobs + queues
+    from shared_code.adapters.blob_router import RoutedBlobStore
+    from shared_code.adapters.blob_store import AzureBlobStore
+    from shared_code.adapters.storage_queue import StorageQueue
+
+    queue: MessageQueue
+    kept = (IMAGES, EXPORTS)
+    if settings.storage_connection_string:
+        main = AzureBlobStore.from_connection_string(settings.storage_connection_string, kek, containers=kept, data_keys=data_keys)
+        queue = StorageQueue.from_connection_string(settings.storage_connection_string)
+    else:
+        main = AzureBlobStore.from_identity(settings.storage_blob_uri or "", azure_credential(), kek, containers=kept, data_keys=data_keys)
+        queue = StorageQueue.from_identity(settings.storage_queue_uri or "", azure_credential())
+    if settings.uploads_connection_string:
+        ingest = AzureBlobStore.from_connection_string(settings.uploads_connection_string, kek, containers=(UPLOADS,))
+    else:
+        ingest = AzureBlobStore.from_identity(settings.uploads_blob_uri or "", azure_credential(), kek, containers=(UPLOADS,))
+    blobs: BlobStore = RoutedBlobStore(main, {UPLOADS: ingest})
 
     # email
     email: EmailSender
@@ -132,7 +140,17 @@ def build(settings: Settings) -> Services:
 
     dev_issuer = DevIssuer.from_settings(settings) if settings.dev_issuer_enabled else None
     validator = build_validator(settings, dev_issuer)
-    return Services(settings=settings, store=store, blobs=blobs, queue=queue, kek=kek, email=email, validator=validator, dev_issuer=dev_issuer)
+    return Services(
+        settings=settings,
+        store=store,
+        blobs=blobs,
+        queue=queue,
+        kek=kek,
+        email=email,
+        validator=validator,
+        dev_issuer=dev_issuer,
+        data_keys=data_keys,
+    )
 
 
 def build_validator(settings: Settings, dev_issuer: DevIssuer | None) -> TokenValidator:

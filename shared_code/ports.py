@@ -143,6 +143,38 @@ class KeyEncryptionKeyProvider(Protocol):
         """Public half of the current version as a JWK (kty, n, e, kid, alg=RSA-OAEP-256)."""
 
 
+class PatientDataKeys(Protocol):
+    """Per-patient data keys (ARCHITECTURE section 3, issue 14).
+
+    Each patient has a random 256-bit data key. It wraps (AES key wrap, A256KW) the content key of
+    every blob the server stores for that patient, and it is stored only wrapped by the KEK
+    (RSA-OAEP-256), in the patient's own partition. Its kid names the patient and the key's version.
+    Deleting the wrapped data key (shred) makes every blob it wrapped unreadable for good, including
+    soft-deleted versions and backups: crypto-shredding.
+    """
+
+    def wrapping_key(self, patient_id: str) -> KeyEncryptionKey:
+        """The patient's data key as a key-encryption key for new blobs (made on first use)."""
+
+    def owns_kid(self, kid: str) -> bool:
+        """True when kid has the form of a patient data key's kid (whether or not it still exists)."""
+
+    def patient_of(self, kid: str) -> str | None:
+        """The patient id a data key's kid names (None when kid is not a data key's)."""
+
+    def resolve(self, kid: str) -> KeyEncryptionKey:
+        """The data key a blob's kid names; UnknownKey when it was shredded or never existed."""
+
+    def shred(self, patient_id: str) -> None:
+        """Delete the patient's wrapped data key (absent is not an error)."""
+
+    def rewrap(self, patient_id: str) -> bool:
+        """Rewrap the data key under the KEK's current version; False when it already was (or is absent)."""
+
+    def patient_ids(self) -> Iterator[str]:
+        """Every patient that has (or had, until shredded) a data key."""
+
+
 # ---------------------------------------------------------------- blobs
 UPLOADS = "uploads"  # ciphertext exactly as the phone sent it
 IMAGES = "images"  # accepted originals + thumbnail/preview, re-encrypted by the server
@@ -180,6 +212,11 @@ class BlobStore(Protocol):
 
     def upload_url(self, container: str, name: str, expires_at: datetime) -> str:
         """A SAS URL for exactly this blob: create+write only, valid until expires_at."""
+
+    def rewrap_content_key(self, container: str, name: str) -> bool:
+        """Migration to per-patient keys: rewrap the content key of a blob of a patient's that is still
+        wrapped directly by the KEK, under that patient's data key (metadata only, the ciphertext
+        stays). False when there was nothing to do. Raises NotFound, EncryptionRejected, PreconditionFailed."""
 
     def ping(self) -> None: ...
 

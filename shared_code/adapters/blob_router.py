@@ -53,3 +53,6 @@ class RoutedBlobStore:
 
     def upload_url(self, container: str, name: str, expires_at: datetime) -> str:
         return self._for(container).upload_url(container, name, expires_at)
+
+    def rewrap_content_key(self, container: str, name: str) -> bool:
+        return self._for(container).rewrap_content_key(container, name)

@@ -2,19 +2,29 @@
 
 Format: exactly what azure-storage-blob writes with ``encryption_version="2.0"``: AES-256-GCM in
 4 MiB authenticated regions (12-byte nonce = region index, 16-byte tag), a random content key per
-blob wrapped with RSA-OAEP-256 under our key-encryption key (KEK), and the envelope in the blob's
-``encryptiondata`` metadata. Any Azure SDK that speaks v2 decrypts our blobs given the KEK.
+blob, wrapped, and the envelope in the blob's ``encryptiondata`` metadata. Any Azure SDK that
+speaks v2 decrypts our blobs given the key that wrapped the content key.
+
+Which key wraps (key hierarchy, ARCHITECTURE section 3): with a ports.PatientDataKeys given, a
+blob whose name starts with a patient id (``pt-.../...``), in any container but uploads, has its
+content key wrapped by that patient's data key (AES key wrap, A256KW; kid
+``patient-key:<patientId>/<version>``). Everything else, and every blob when no data keys are
+given, is wrapped with RSA-OAEP-256 under our key-encryption key (KEK), as the phone does for
+uploads. Reading resolves by the blob's kid, so blobs written before data keys existed (KEK kids)
+still read; rewrap_content_key() migrates them (metadata only).
 
 Reading is strict. The SDK still decrypts v1 (AES-CBC) blobs, so before any download we read
-the metadata ourselves and insist on Protocol "2.0", AES_GCM_256, 4 MiB/12-byte regions, an
-RSA-OAEP-256 wrapped key whose KeyId our KEK provider resolves, and a content key that unwraps to
-a v2 key. Failures raise EncryptionRejected with a reason code:
+the metadata ourselves and insist on Protocol "2.0", AES_GCM_256, 4 MiB/12-byte regions, a
+wrapped key whose KeyId our KEK provider (RSA-OAEP-256) or, for a blob of that same patient's
+outside uploads, the patient's data key (A256KW) resolves, and a content key that unwraps to a v2
+key. Failures raise EncryptionRejected with a reason code:
 
     not-encrypted           no encryptiondata metadata (plaintext)
     unsupported-encryption  v1 / another protocol, cipher or key-wrap algorithm
     metadata-invalid        encryptiondata unparseable, incomplete or altered (region sizes,
                             a wrapped key that does not hold a v2 content key)
-    foreign-key             the KeyId is not ours or the content key was not wrapped by our KEK
+    foreign-key             the KeyId is not ours or the content key was not wrapped by our KEK,
+                            another patient's data key, or a shredded (erased) data key
                             (UnknownKey, a subclass)
     integrity               a GCM tag failed: flipped bytes, regions swapped or moved, truncated
 
@@ -81,15 +91,19 @@ from azure.storage.blob import (
 from cryptography.exceptions import InvalidTag
 
 from shared_code.adapters._rsa_kek import KEY_WRAP_ALGORITHM
+from shared_code.adapters.patient_keys import DATA_KEY_WRAP_ALGORITHM, is_patient_id
 from shared_code.ports import (
     BLOB_CONTAINERS,
+    UPLOADS,
     BlobInfo,
     DependencyUnavailable,
     EncryptionRejected,
     KeyEncryptionKey,
     KeyEncryptionKeyProvider,
     NotFound,
+    PatientDataKeys,
     PreconditionFailed,
+    UnknownKey,
 )
 
 DEPENDENCY = "blob storage"
@@ -99,6 +113,7 @@ CIPHER = "AES_GCM_256"
 REGION_DATA_LENGTH = 4 * 1024 * 1024
 NONCE_LENGTH = 12
 _CEK_PREFIX = PROTOCOL.encode().ljust(8, b"\0")  # v2 wraps b"2.0\0\0\0\0\0" + 32-byte content key
+_WRAP_ALGORITHMS = (KEY_WRAP_ALGORITHM, DATA_KEY_WRAP_ALGORITHM)
 _SAS_CLOCK_SKEW = timedelta(minutes=5)
 _DELEGATION_KEY_LIFETIME = timedelta(hours=6)
 
@@ -209,7 +224,7 @@ class _PreUnwrapped:
         raise EncryptionRejected("unsupported-encryption", "read-only key")
 
     def unwrap_key(self, key: bytes, algorithm: str) -> bytes:
-        if algorithm != KEY_WRAP_ALGORITHM:
+        if algorithm != self._kek.get_key_wrap_algorithm():
             raise EncryptionRejected("unsupported-encryption", f"key wrap algorithm {algorithm!r} is not allowed")
         if key == self._wrapped:
             return self._unwrapped
@@ -219,7 +234,7 @@ class _PreUnwrapped:
         return self._kek.get_kid()
 
     def get_key_wrap_algorithm(self) -> str:
-        return KEY_WRAP_ALGORITHM
+        return self._kek.get_key_wrap_algorithm()
 
 
 def _metadata_value(metadata: Mapping[str, str], key: str) -> str | None:
@@ -246,9 +261,10 @@ def _info(props: BlobProperties, name: str | None = None) -> BlobInfo:
 class _Envelope:
     """The checked encryptiondata of one blob."""
 
-    def __init__(self, kid: str, wrapped: bytes) -> None:
+    def __init__(self, kid: str, wrapped: bytes, algorithm: str = KEY_WRAP_ALGORITHM) -> None:
         self.kid = kid
         self.wrapped = wrapped
+        self.algorithm = algorithm
 
 
 def parse_envelope(raw: str | None) -> _Envelope:
@@ -285,15 +301,23 @@ def parse_envelope(raw: str | None) -> _Envelope:
     kid, algorithm, encrypted_key = wrapped.get("KeyId"), wrapped.get("Algorithm"), wrapped.get("EncryptedKey")
     if not isinstance(kid, str) or not isinstance(algorithm, str) or not isinstance(encrypted_key, str) or not kid:
         raise EncryptionRejected("metadata-invalid", "WrappedContentKey is incomplete")
-    if algorithm != KEY_WRAP_ALGORITHM:
-        raise EncryptionRejected("unsupported-encryption", f"key wrap algorithm {algorithm[:20]!r} is not {KEY_WRAP_ALGORITHM}")
+    if algorithm not in _WRAP_ALGORITHMS:
+        raise EncryptionRejected("unsupported-encryption", f"key wrap algorithm {algorithm[:20]!r} is not {' or '.join(_WRAP_ALGORITHMS)}")
     try:
         wrapped_bytes = base64.b64decode(encrypted_key, validate=True)
     except (binascii.Error, ValueError):
         raise EncryptionRejected("metadata-invalid", "EncryptedKey is not base64") from None
     if not wrapped_bytes:
         raise EncryptionRejected("metadata-invalid", "EncryptedKey is empty")
-    return _Envelope(kid, wrapped_bytes)
+    return _Envelope(kid, wrapped_bytes, algorithm)
+
+
+def _unwrap_content_key(kek: KeyEncryptionKey, envelope: _Envelope) -> bytes:
+    """The v2 content key (with its 8-byte version prefix) the envelope holds."""
+    cek = kek.unwrap_key(envelope.wrapped, envelope.algorithm)
+    if len(cek) != len(_CEK_PREFIX) + 32 or not cek.startswith(_CEK_PREFIX):
+        raise EncryptionRejected("metadata-invalid", "the wrapped key does not hold a v2 content key")
+    return cek
 
 
 class AzureBlobStore:
@@ -306,10 +330,12 @@ class AzureBlobStore:
         *,
         account_key_credential: Any | None = None,
         containers: tuple[str, ...] = BLOB_CONTAINERS,
+        data_keys: PatientDataKeys | None = None,
     ) -> None:
         self._service = service_client
         self._containers = containers
         self._kek = kek_provider
+        self._data_keys = data_keys
         credential = account_key_credential if account_key_credential is not None else service_client.credential
         # A StorageSharedKeyCredential (connection string) signs SAS itself; otherwise user delegation.
         self._account_key: str | None = getattr(credential, "account_key", None)
@@ -320,10 +346,17 @@ class AzureBlobStore:
 
     @classmethod
     def from_connection_string(
-        cls, conn: str, kek_provider: KeyEncryptionKeyProvider, *, containers: tuple[str, ...] = BLOB_CONTAINERS, **client_kwargs: Any
+        cls,
+        conn: str,
+        kek_provider: KeyEncryptionKeyProvider,
+        *,
+        containers: tuple[str, ...] = BLOB_CONTAINERS,
+        data_keys: PatientDataKeys | None = None,
+        **client_kwargs: Any,
     ) -> AzureBlobStore:
         """Connection string (Azurite locally). SAS URLs are signed with the account key."""
-        return cls(BlobServiceClient.from_connection_string(conn, **_client_kwargs(client_kwargs)), kek_provider, containers=containers)
+        service = BlobServiceClient.from_connection_string(conn, **_client_kwargs(client_kwargs))
+        return cls(service, kek_provider, containers=containers, data_keys=data_keys)
 
     @classmethod
     def from_identity(
@@ -333,10 +366,12 @@ class AzureBlobStore:
         kek_provider: KeyEncryptionKeyProvider,
         *,
         containers: tuple[str, ...] = BLOB_CONTAINERS,
+        data_keys: PatientDataKeys | None = None,
         **client_kwargs: Any,
     ) -> AzureBlobStore:
         """Managed identity (Azure). SAS URLs are user delegation SAS (no shared key on the account)."""
-        return cls(BlobServiceClient(blob_uri, credential=credential, **_client_kwargs(client_kwargs)), kek_provider, containers=containers)
+        service = BlobServiceClient(blob_uri, credential=credential, **_client_kwargs(client_kwargs))
+        return cls(service, kek_provider, containers=containers, data_keys=data_keys)
 
     @staticmethod
     def _bound_memory(service_client: BlobServiceClient) -> None:
@@ -369,12 +404,13 @@ class AzureBlobStore:
 
     # ------------------------------------------------------------ writing
     def put_encrypted(self, container: str, name: str, data: bytes | Iterable[bytes], *, metadata: Mapping[str, str] | None = None) -> BlobInfo:
-        """Encrypt (v2) under the current KEK and store, overwriting. `data` may be bytes or an
-        iterable of chunks (uploaded in 4 MiB blocks, never held whole)."""
+        """Encrypt (v2) and store, overwriting: a patient's blob under their data key, anything else
+        under the current KEK. `data` may be bytes or an iterable of chunks (uploaded in 4 MiB
+        blocks, never held whole)."""
         if metadata and any(k.lower() == ENCRYPTION_METADATA for k in metadata):
             raise ValueError("metadata may not carry encryptiondata")
-        kek = self._kek.current()
         blob = self._blob(container, name)
+        kek = self._wrapping_key(container, name)
         blob.require_encryption = True
         blob.encryption_version = PROTOCOL
         blob.key_encryption_key = kek
@@ -441,12 +477,8 @@ class AzureBlobStore:
         blob = self._blob(container, name)
         props = _call(blob.get_blob_properties, what="blob not found")
         envelope = parse_envelope(_metadata_value(props.metadata or {}, ENCRYPTION_METADATA))
-        kek = self._kek.resolve(envelope.kid)  # UnknownKey (foreign-key) for any kid not ours
-        if kek.get_kid() != envelope.kid:
-            raise EncryptionRejected("foreign-key", "the resolved key does not carry the blob's key id")
-        cek = kek.unwrap_key(envelope.wrapped, KEY_WRAP_ALGORITHM)
-        if len(cek) != len(_CEK_PREFIX) + 32 or not cek.startswith(_CEK_PREFIX):
-            raise EncryptionRejected("metadata-invalid", "the wrapped key does not hold a v2 content key")
+        kek = self._resolve(container, name, envelope)  # UnknownKey (foreign-key) for any kid not ours
+        cek = _unwrap_content_key(kek, envelope)
         resolver_kek = _PreUnwrapped(kek, envelope.wrapped, cek)
 
         def resolve(kid: str) -> KeyEncryptionKey:
@@ -472,6 +504,64 @@ class AzureBlobStore:
                     yield chunk
         except Exception as exc:  # noqa: BLE001 - see module docstring: mid-stream decryption failures
             raise _decryption_error(exc) from None
+
+    # ------------------------------------------------------------ keys
+    def _patient_of(self, container: str, name: str) -> str | None:
+        """The patient a blob belongs to when it is wrapped by a data key: '<patientId>/...' outside uploads."""
+        if self._data_keys is None or container == UPLOADS:
+            return None
+        first = name.split("/", 1)[0]
+        return first if is_patient_id(first) else None
+
+    def _wrapping_key(self, container: str, name: str) -> KeyEncryptionKey:
+        patient_id = self._patient_of(container, name)
+        if patient_id is not None and self._data_keys is not None:
+            return self._data_keys.wrapping_key(patient_id)
+        return self._kek.current()
+
+    def _resolve(self, container: str, name: str, envelope: _Envelope) -> KeyEncryptionKey:
+        """The key that unwraps this blob's content key, by its kid: the KEK (any version) or, only
+        for a blob of that same patient's, the patient's data key."""
+        if self._data_keys is not None and self._data_keys.owns_kid(envelope.kid):
+            if self._data_keys.patient_of(envelope.kid) != self._patient_of(container, name):
+                raise UnknownKey(envelope.kid)  # another patient's key, or a data key in uploads
+            kek = self._data_keys.resolve(envelope.kid)
+        else:
+            kek = self._kek.resolve(envelope.kid)
+        if kek.get_kid() != envelope.kid:
+            raise EncryptionRejected("foreign-key", "the resolved key does not carry the blob's key id")
+        if kek.get_key_wrap_algorithm() != envelope.algorithm:
+            raise EncryptionRejected("unsupported-encryption", "the key wrap algorithm does not match the key")
+        return kek
+
+    def rewrap_content_key(self, container: str, name: str) -> bool:
+        """Migration: a patient's blob whose content key is wrapped directly by the KEK gets it wrapped
+        by the patient's data key instead. Only the encryptiondata metadata changes (the content key
+        and the ciphertext stay), pinned to the blob's ETag. One KEK unwrap per blob migrated.
+
+        False when there is nothing to do (already a data key's, not a patient's blob, no data
+        keys). Raises NotFound, EncryptionRejected, PreconditionFailed (changed meanwhile: run again).
+        """
+        patient_id = self._patient_of(container, name)
+        if patient_id is None or self._data_keys is None:
+            return False
+        blob = self._blob(container, name)
+        props = _call(blob.get_blob_properties, what="blob not found")
+        raw = _metadata_value(props.metadata or {}, ENCRYPTION_METADATA)
+        envelope = parse_envelope(raw)
+        if self._data_keys.owns_kid(envelope.kid):
+            return False
+        cek = _unwrap_content_key(self._resolve(container, name, envelope), envelope)
+        data_key = self._data_keys.wrapping_key(patient_id)
+        data = json.loads(raw or "{}")
+        data["WrappedContentKey"] = {
+            "KeyId": data_key.get_kid(),
+            "EncryptedKey": base64.b64encode(data_key.wrap_key(cek)).decode("ascii"),
+            "Algorithm": data_key.get_key_wrap_algorithm(),
+        }
+        metadata = {**_user_metadata(props.metadata), ENCRYPTION_METADATA: json.dumps(data)}
+        _call(lambda: blob.set_blob_metadata(metadata, etag=props.etag, match_condition=MatchConditions.IfNotModified), what="blob not found")
+        return True
 
     # ------------------------------------------------------------ metadata-only operations
     def info(self, container: str, name: str) -> BlobInfo:

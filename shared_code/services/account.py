@@ -15,7 +15,7 @@ from typing import Any
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso
 from shared_code.ports import BLOB_CONTAINERS, CLINICS, IMAGES, PATIENTS, NotFound
-from shared_code.services import access, comments, paging, profile, sharing
+from shared_code.services import access, comments, keys, paging, profile, sharing
 from shared_code.services.library import folder_view, image_blob_name, image_view
 
 log = logging.getLogger("skinvault.account")
@@ -69,6 +69,7 @@ def _safe(name: str) -> str:
 
 def erase(services: Any, user: Principal) -> None:
     store, blobs, pid = services.store, services.blobs, user.patient_id
+    keys.shred_patient_key(services, pid)  # first: from here no blob of theirs decrypts, backups included
     sharing.end_all_shares(services, pid)
     for container in BLOB_CONTAINERS:
         blobs.delete_prefix(container, f"{pid}/")

@@ -4,6 +4,8 @@ The package (FHIR R4 bundle, DICOM, JPEGs, printable summary) is built photo by 
 temporary file, stored encrypted (client-side encryption v2) in the exports container, and expires
 after EXPORT_TTL_HOURS: after that `content` answers 410 and the blob is deleted. Only members of
 the sharing clinic, only while the share is active and includes direct-care, only photos in scope.
+An export follows the share (export_scope.py): once a photo in it is deleted or no longer shared,
+it is withdrawn (blob deleted) and status and content answer 410.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
 from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
+from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all
 
@@ -39,8 +42,7 @@ CHUNK = 4 * 1024 * 1024
 SPOOL = 16 * 1024 * 1024
 
 
-def export_blob_name(patient_id: str, export_id: str) -> str:
-    return f"{patient_id}/{export_id}.zip"
+__all__ = ["build", "export_blob_name", "export_content", "export_status", "request_export"]
 
 
 def _direct_care_share(services: Any, user: Principal, patient_id: str, clinic_id: str) -> dict:
@@ -89,6 +91,7 @@ def request_export(services: Any, user: Principal, body: dict) -> dict:
 
 
 def _export_for(services: Any, user: Principal, export_id: str) -> dict:
+    """The export, while the clinician's clinic may still see it; 410 once it was withdrawn."""
     if user.kind != CLINICIAN:
         raise NotFoundError()
     owner = access.owner_of(services.store, "exp", export_id)
@@ -96,7 +99,10 @@ def _export_for(services: Any, user: Principal, export_id: str) -> dict:
         doc = services.store.read(PATIENTS, owner["patientId"], export_id)
     except NotFound:
         raise NotFoundError() from None
-    _direct_care_share(services, user, doc["patientId"], doc["clinicId"])
+    share = _direct_care_share(services, user, doc["patientId"], doc["clinicId"])
+    if doc["status"] == WITHDRAWN or (doc["status"] in LIVE_STATES and not photos_in_scope(services, doc, share)):
+        withdraw(services, doc)  # (again: the package goes even if an earlier delete failed)
+        raise Gone(WITHDRAWN_REASON)
     return doc
 
 
@@ -136,7 +142,15 @@ def export_content(services: Any, user: Principal, export_id: str) -> bytes:
 
 # ----------------------------------------------------------------------------- the job
 def _set(services: Any, doc: dict, **changes: Any) -> dict:
-    return concurrency.modify(services.store, PATIENTS, doc, lambda d: d.update(changes)) or doc
+    """Change the export's document, unless it was withdrawn meanwhile (that is final)."""
+
+    def change(d: dict) -> bool | None:
+        if d.get("status") == WITHDRAWN:
+            return False
+        d.update(changes)
+        return None
+
+    return concurrency.modify(services.store, PATIENTS, doc, change) or doc
 
 
 def _read_file(f: BinaryIO) -> Iterator[bytes]:
@@ -153,9 +167,11 @@ def build(services: Any, message: dict) -> str:
         doc = store.read(PATIENTS, patient_id, export_id)
     except NotFound:
         return "gone"  # the patient erased their account meanwhile
-    if doc["status"] in ("ready", "failed"):
+    if doc["status"] in ("ready", "failed", WITHDRAWN):
         return doc["status"]
     doc = _set(services, doc, status="running")
+    if doc["status"] == WITHDRAWN:
+        return WITHDRAWN
     share = access.active_share(store, patient_id, (doc["clinicId"],), now)
     if share is None or "direct-care" not in share.get("purposes", []):
         _set(services, doc, status="failed", reason="The patient is no longer sharing these photos with the clinic.")
@@ -179,7 +195,10 @@ def build(services: Any, message: dict) -> str:
         return "failed"
     ttl = timedelta(hours=services.settings.export_ttl_hours)
     done = services.clock.now()
-    _set(services, doc, status="ready", readyAt=iso(done), expiresAt=iso(done + ttl), sizeBytes=stats.bytes_written, storedBytes=stored.size)
+    doc = _set(services, doc, status="ready", readyAt=iso(done), expiresAt=iso(done + ttl), sizeBytes=stats.bytes_written, storedBytes=stored.size)
+    if doc["status"] == WITHDRAWN:  # the patient stopped sharing a photo in it while it was built
+        withdraw(services, doc)
+        return WITHDRAWN
     log.info("export ready export_id=%s photos=%d bytes=%d", export_id, stats.photo_count, stats.bytes_written)
     return "ready"
 

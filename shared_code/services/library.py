@@ -12,6 +12,7 @@ from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
 from shared_code.services import access, paging
+from shared_code.services.export_scope import end_exports_out_of_scope
 from shared_code.services.plaintext import read_all
 
 RENDITIONS = ("original", "thumbnail", "preview")
@@ -78,6 +79,7 @@ def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
         _delete_image_everywhere(services, image)
     services.store.delete(PATIENTS, user.patient_id, folder_id)
     access.forget_owner(services.store, "fld", folder_id)
+    end_exports_out_of_scope(services, user.patient_id)
 
 
 # ----------------------------------------------------------------------------- uploads
@@ -174,6 +176,7 @@ def delete_image(services: Any, user: Principal, image_id: str) -> None:
         raise NotFoundError()
     image, _ = access.image_for(services, user, image_id)
     _delete_image_everywhere(services, image)
+    end_exports_out_of_scope(services, user.patient_id)
 
 
 def _delete_image_everywhere(services: Any, image: dict) -> None:

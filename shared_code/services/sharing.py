@@ -15,6 +15,7 @@ from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, share_state
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
 from shared_code.services import access, audit, clinics, concurrency, consent, paging
+from shared_code.services.export_scope import end_exports_out_of_scope
 
 SHARE_SCHEMA = {
     "type": "object",
@@ -98,6 +99,7 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
     }
     created = store.create(PATIENTS, share)
     created = _replace_others(services, created, now)
+    end_exports_out_of_scope(services, user.patient_id)  # a narrower share ends exports of what it no longer covers
     case_id = _open_case(services, clinic["id"], user.patient_id, created, now)
     audit.by_patient(store, now, user.patient_id, "share-granted", clinic["id"], ("share", created["id"]))
     services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "share-granted", "clinicId": clinic["id"], "shareId": created["id"], "caseId": case_id})
@@ -175,6 +177,7 @@ def revoke(services: Any, user: Principal, share_id: str) -> dict:
         raise NotFoundError()
     if share_state(share, now) == ACTIVE:
         share = _end(services, share, now, reason="revoked")
+        end_exports_out_of_scope(services, user.patient_id)
         _close_case_if_no_share(services, share["clinicId"], user.patient_id, now)
         audit.by_patient(store, now, user.patient_id, "share-revoked", share["clinicId"], ("share", share_id))
     return share_view(share, now)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import zipfile
 
 from azure.storage.blob import BlobServiceClient
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap
 from PIL import Image
 
 from shared_code.adapters.local_kek import LocalKekProvider
+from shared_code.adapters.sqlite_store import SqliteMetadataStore
+from shared_code.ports import PATIENTS
 from tests.e2e.helpers import Patient, ok, start_upload, upload_photo, wait_for
 from tests.support.images import make_photo
 
@@ -39,16 +43,42 @@ def test_jpeg_png_and_heic_uploads_become_ready_and_view_as_jpeg(stack):
     assert {i["id"] for i in listed} == set(ids)
 
 
-def test_stored_blobs_are_v2_ciphertext_that_stock_sdk_decrypts_with_the_kek(stack):
+class _StockAesKeyWrap:
+    """A key-encryption key for the stock SDK made from a raw AES key with `cryptography` alone."""
+
+    def __init__(self, kid: str, key: bytes) -> None:
+        self.kid, self.key = kid, key
+
+    def get_kid(self) -> str:
+        return self.kid
+
+    def get_key_wrap_algorithm(self) -> str:
+        return "A256KW"
+
+    def wrap_key(self, key: bytes) -> bytes:
+        raise NotImplementedError
+
+    def unwrap_key(self, key: bytes, algorithm: str) -> bytes:
+        assert algorithm == "A256KW"
+        return aes_key_unwrap(self.key, key)
+
+
+def test_stored_blobs_are_v2_ciphertext_that_stock_sdk_decrypts_with_the_kek_wrapped_patient_key(stack):
     p = Patient(stack)
     image_id = upload_photo(p.api, p.folder["id"], make_photo(640, 480, seed=5))
     assert wait_for(p.api, image_id)["status"] == "ready"
     service, images = _blobs(stack, "images")
     names = [b.name for b in images.list_blobs(name_starts_with=f"{p.profile['id']}/{image_id}/")]
     assert sorted(n.rsplit("/", 1)[1] for n in names) == ["original.jpg", "preview.jpg", "thumbnail.jpg"]
+    # key hierarchy: the KEK unwraps the patient's data key (kept in their metadata), which unwraps each blob's content key
     kek = LocalKekProvider(str(stack.workdir / "kek.pem"))
+    wrapped_data_key = SqliteMetadataStore(str(stack.workdir / "skinvault.db")).read(PATIENTS, p.profile["id"], "datakey")
+    data_key = kek.resolve(wrapped_data_key["kekKid"]).unwrap_key(base64.b64decode(wrapped_data_key["wrappedKey"]), "RSA-OAEP-256")
     stock = BlobServiceClient.from_connection_string(
-        stack.azurite.connection_string, require_encryption=True, encryption_version="2.0", key_resolver_function=kek.resolve
+        stack.azurite.connection_string,
+        require_encryption=True,
+        encryption_version="2.0",
+        key_resolver_function=lambda kid: _StockAesKeyWrap(kid, data_key),
     )
     for name in names:
         raw = images.download_blob(name).readall()
