@@ -5,7 +5,7 @@ import logging
 
 import azure.functions as func
 
-from shared_code import bootstrap
+from shared_code import bootstrap, telemetry
 from shared_code.api.http import binary_response, endpoint, json_response
 from shared_code.auth.principal import CLINICIAN
 from shared_code.services import exports
@@ -36,5 +36,7 @@ def get_export_content(call):
 
 @bp.queue_trigger(arg_name="msg", queue_name="export-jobs", connection="STORAGE")
 def build_export(msg: func.QueueMessage) -> None:
-    outcome = exports.build(bootstrap.services(), json.loads(msg.get_body()))
+    message = json.loads(msg.get_body())
+    with telemetry.resumed(message, "export.build", **{"messaging.message.id": msg.id}):  # the requester's trace
+        outcome = exports.build(bootstrap.services(), message)
     log.info("build_export id=%s outcome=%s", msg.id, outcome)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from shared_code import telemetry
 from shared_code.auth.principal import PATIENT, Principal
 from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import iso, new_id, public_view
@@ -122,6 +123,8 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
         "width": None,
         "height": None,
         "quality": None,
+        # the trace of this request, continued by the upload trigger (issue 18); ids only
+        "traceContext": telemetry.trace_context() or None,
     }
     access.register_owner(services.store, "img", image_id, user.patient_id, folder["id"])
     services.store.create(PATIENTS, doc)
@@ -136,7 +139,7 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
 
 # ----------------------------------------------------------------------------- images
 def image_view(doc: dict) -> dict:
-    view = public_view(doc, drop=("declaredContentType", "declaredSizeBytes", "rejectionCode", "sourceEtag", "blobs"))
+    view = public_view(doc, drop=("declaredContentType", "declaredSizeBytes", "rejectionCode", "sourceEtag", "blobs", "traceContext"))
     view["id"] = doc["id"]
     view["etag"] = doc.get("_etag")
     return view

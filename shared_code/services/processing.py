@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from shared_code import telemetry
 from shared_code.domain import imaging
 from shared_code.domain.common import iso, parse_wall_clock
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
@@ -60,7 +61,15 @@ def handle_upload(services: Any, blob_name: str) -> str:
     if image.get("status") != "pending":
         services.blobs.delete(UPLOADS, upload_name)  # a repeat delivery: already processed
         return image["status"]
+    # continue the trace of the request that started the upload (recorded in the image document)
+    with telemetry.resumed(image.get("traceContext"), "upload.process", **{"skinvault.image_id": telemetry.safe_id(image_id)}) as span:
+        status = _process(services, image, upload_name)
+        span.set_attribute("skinvault.status", status)
+        return status
 
+
+def _process(services: Any, image: dict, upload_name: str) -> str:
+    patient_id, image_id = image["patientId"], image["id"]
     settings = services.settings
     try:
         info = services.blobs.info(UPLOADS, upload_name)
