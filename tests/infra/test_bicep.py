@@ -796,8 +796,17 @@ def test_workbook_shows_uploads_timing_rejections_exports_and_shares(parsed: dic
     assert "bin(timestamp, 1h)" in charts["uploads-per-hour"]
     assert "percentile" in charts["upload-to-ready"]
     assert "reason" in charts["rejections-by-reason"]
-    assert "POST /api/exports" in charts["exports"] and "build_export" in charts["exports"]
+    assert "request_export" in charts["exports"] and "build_export" in charts["exports"]
     assert "granted" in charts["shares"] and "revoked" in charts["shares"]
+    # Every function a query names is a function of the app (renaming one breaks the workbook).
+    functions = {
+        node.name for path in (ROOT / "functions").glob("*.py") for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.FunctionDef)
+    }
+    named = set(re.findall(r'(?:operation_Name|name|fn) == "(\w+)"', " ".join(charts.values())))
+    assert {"start_upload", "request_export", "grant_share", "revoke_share"} <= named
+    assert named <= functions, named - functions
+    logged = " ".join(path.read_text() for path in (ROOT / "functions").glob("*.py"))
+    assert '"process_upload finished status=' in logged and '"build_export id=%s outcome=' in logged
     workbook = body(doc["resources"]["workbook"])
     assert workbook["properties"]["category"] == "workbook"
     assert "workbookContent" in json.dumps(workbook["properties"]["serializedData"])

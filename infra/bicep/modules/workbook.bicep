@@ -18,13 +18,15 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
 
-// One chart per question; `name` is the item id inside the workbook.
+// One chart per question; `name` is the item id inside the workbook. HTTP calls are found by
+// function name (requests.operation_Name / name, as the Functions host records them);
+// tests/infra checks that each name is a function of the app.
 var charts = [
   {
     name: 'uploads-per-hour'
     title: 'Uploads per hour (upload URLs issued, uploads processed by outcome)'
     visualization: 'timechart'
-    query: 'union (requests | where name has "/uploads" and name startswith "POST" | extend series = "upload URL issued"), (traces | where message startswith "process_upload finished" | extend series = strcat("processed: ", extract("status=([a-z-]+)", 1, message))) | summarize count() by series, bin(timestamp, 1h)'
+    query: 'union (requests | where operation_Name == "start_upload" or name == "start_upload" | extend series = "upload URL issued"), (traces | where message startswith "process_upload finished" | extend series = strcat("processed: ", extract("status=([a-z-]+)", 1, message))) | summarize count() by series, bin(timestamp, 1h)'
   }
   {
     name: 'upload-to-ready'
@@ -42,13 +44,13 @@ var charts = [
     name: 'exports'
     title: 'EPR exports: requested, and built by outcome'
     visualization: 'timechart'
-    query: 'union (requests | where name == "POST /api/exports" | extend series = "requested"), (traces | where message startswith "build_export" | extend series = strcat("built: ", extract("outcome=([a-z-]+)", 1, message))) | summarize count() by series, bin(timestamp, 1d)'
+    query: 'union (requests | where (operation_Name == "request_export" or name == "request_export") and resultCode == "202" | extend series = "requested"), (traces | where message startswith "build_export" | extend series = strcat("built: ", extract("outcome=([a-z-]+)", 1, message))) | summarize count() by series, bin(timestamp, 1d)'
   }
   {
     name: 'shares'
     title: 'Shares granted and revoked'
     visualization: 'timechart'
-    query: 'requests | where (name == "POST /api/shares" and resultCode == "201") or (name startswith "DELETE /api/shares/" and resultCode in ("200", "204")) | extend series = iff(name startswith "POST", "granted", "revoked") | summarize count() by series, bin(timestamp, 1d)'
+    query: 'requests | extend fn = iff(isempty(operation_Name), name, operation_Name) | where (fn == "grant_share" and resultCode == "201") or (fn == "revoke_share" and resultCode in ("200", "204")) | extend series = iff(fn == "grant_share", "granted", "revoked") | summarize count() by series, bin(timestamp, 1d)'
   }
 ]
 
