@@ -730,6 +730,8 @@ def test_email_links_the_azure_managed_domain_first_and_a_custom_domain_only_onc
     assert "condition" not in domains["managedDomain"]["config"]  # always there, ready at once
     assert domains["customDomain"]["config"]["condition"] == "createCustomDomain"
     assert body(domains["customDomain"])["properties"]["domainManagement"] == "CustomerManaged"
+    senders = resources_of_type(doc, "Microsoft.Communication/emailServices/domains/senderUsernames")
+    assert "condition" not in senders["managedSender"]["config"] and senders["customSender"]["config"]["condition"] == "useCustomDomain"
     assert all(body(d)["properties"]["userEngagementTracking"] == "Disabled" for d in domains.values())
     assert json.dumps(doc["variables"]["useCustomDomain"]).count("customDomainVerified") == 1
     assert doc["parameters"]["customDomainVerified"]["default"] is False

@@ -73,7 +73,8 @@ resource customDomain 'Microsoft.Communication/emailServices/domains@2023-04-01'
   }
 }
 
-resource customSender 'Microsoft.Communication/emailServices/domains/senderUsernames@2023-04-01' = if (createCustomDomain) {
+// The sender on the custom domain exists once the domain is verified (it is used only then).
+resource customSender 'Microsoft.Communication/emailServices/domains/senderUsernames@2023-04-01' = if (useCustomDomain) {
   parent: customDomain
   name: toLower(senderUsername)
   properties: {
