@@ -260,10 +260,10 @@ def set_triage(services: Any, user: Principal, case_id: str, body: dict) -> dict
 def withdraw_comment(services: Any, user: Principal, case_id: str, comment_id: str) -> dict:
     """Withdraw one of the clinic's messages to the patient posted in error (audited, kept as withdrawn)."""
     case, _ = _case_for(services, user, case_id, None)
-    withdrawn = comments.withdraw(services, user, case, comment_id)
-    audit.by_clinician(
-        services.store, services.clock.now(), case["patientId"], user.sub, "comment-withdrawn", case["clinicId"], ("comment", comment_id)
-    )
+    withdrawn, changed = comments.withdraw(services, user, case, comment_id)
+    if changed:
+        now = services.clock.now()
+        audit.by_clinician(services.store, now, case["patientId"], user.sub, "comment-withdrawn", case["clinicId"], ("comment", comment_id))
     return withdrawn
 
 

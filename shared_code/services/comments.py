@@ -210,8 +210,9 @@ def record_outcome_message(services: Any, case: dict, share: dict, user: Princip
     return services.store.create(PATIENTS, doc)
 
 
-def withdraw(services: Any, user: Principal, case: dict, comment_id: str) -> dict:
-    """A clinician of the case's clinic withdraws one of the clinic's messages posted in error."""
+def withdraw(services: Any, user: Principal, case: dict, comment_id: str) -> tuple[dict, bool]:
+    """A clinician of the case's clinic withdraws one of the clinic's messages posted in error.
+    Returns the message and whether this call withdrew it (withdrawing twice is no change)."""
     try:
         doc = services.store.read(PATIENTS, case["patientId"], comment_id)
     except NotFound:
@@ -219,9 +220,12 @@ def withdraw(services: Any, user: Principal, case: dict, comment_id: str) -> dic
     if doc.get("type") != "comment" or doc.get("clinicId") != case["clinicId"] or doc.get("authorKind") != CLINICIAN:
         raise NotFoundError()
     now = iso(services.clock.now())
+    withdrawn_here = False
 
     def change(d: dict) -> bool | None:
-        if d.get("withdrawnAt"):
+        nonlocal withdrawn_here
+        withdrawn_here = not d.get("withdrawnAt")
+        if not withdrawn_here:
             return False
         d.update({"withdrawnAt": now, "withdrawnBy": user.sub})
         return None
@@ -229,7 +233,7 @@ def withdraw(services: Any, user: Principal, case: dict, comment_id: str) -> dic
     updated = concurrency.modify(services.store, PATIENTS, doc, change)
     if updated is None:
         raise NotFoundError()
-    return comment_view(updated)
+    return comment_view(updated), withdrawn_here
 
 
 def comments_of_patient(store: Any, patient_id: str) -> list[dict]:
