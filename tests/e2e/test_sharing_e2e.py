@@ -70,7 +70,8 @@ def test_patient_shares_clinic_works_the_case_and_patient_revokes(stack):
     ok(patient.api.delete(f"/api/shares/{share['id']}"))
     assert clinic.api.get(f"/api/images/{image_id}/content", params={"size": "preview"}).status_code == 404
     assert clinic.api.get(f"/api/clinic/cases/{case_id}").status_code == 404
-    assert ok(clinic.api.get("/api/clinic/cases"))["items"] == []
+    (ended,) = ok(clinic.api.get("/api/clinic/cases"))["items"]  # kept 30 days, marked, nothing shared
+    assert (ended["caseId"], ended["status"], ended["folders"]) == (case_id, "sharing-ended", [])
     assert ok(patient.api.get("/api/shares"))["items"][0]["state"] == "revoked"
 
 

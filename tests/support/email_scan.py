@@ -6,8 +6,11 @@ below, and a test need not list its own values."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from collections.abc import Iterable
+from contextlib import closing
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -40,6 +43,23 @@ def sensitive_values(store: Any) -> set[str]:
         values.update(_fields(triage, ("note", "patientMessage")))
         values.update(_fields(doc.get("endedPatient") or {}, PATIENT_FIELDS["profile"]))
     return values
+
+
+class SqliteSnapshot:
+    """Every document of a SQLite metadata file (the local stack's), read-only, for scanning."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def documents(self, container: Any) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as conn:
+            try:
+                rows = conn.execute(f'SELECT body FROM "{container.name}"').fetchall()  # noqa: S608 - one of our container names
+            except sqlite3.OperationalError:
+                return []
+        return [json.loads(body) for (body,) in rows]
 
 
 def _fields(doc: dict, names: Iterable[str]) -> list[str]:
