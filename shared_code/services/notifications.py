@@ -23,6 +23,13 @@ from shared_code.services import clinics, concurrency, profile
 log = logging.getLogger("skinvault.notifications")
 
 KINDS = ("share-granted", "new-images", "more-photos-requested", "clinic-message", "patient-reply", "invitation", "sharing-ended")
+# the ids each conversation notification needs (a message without them cannot be acted on)
+NEEDS = {
+    "clinic-message": ("patientId", "messageId"),
+    "patient-reply": ("caseId", "commentId"),
+    "invitation": ("invitationId",),
+    "sharing-ended": ("caseId",),
+}
 
 
 def _clinic_email(services: Any, clinic: dict, subject: str, lead: str, message_id: str) -> EmailMessage:
@@ -67,12 +74,15 @@ def handle(services: Any, message: dict) -> str:
         return "sent"
     if kind == "new-images":
         return _new_images(services, clinic, str(message["caseId"]), str(message["imageId"]))
+    if kind in NEEDS and not all(isinstance(message.get(f), str) and message[f] for f in NEEDS[kind]):
+        log.warning("notification without its ids dropped kind=%s", kind)
+        return "skipped"
     if kind == "clinic-message":
         return _clinic_message(services, message)
     if kind == "patient-reply":
-        return _patient_reply(services, clinic, str(message["caseId"]), str(message["commentId"]))
+        return _patient_reply(services, clinic, message["caseId"], message["commentId"])
     if kind == "invitation":
-        return _invitation(services, clinic, str(message["invitationId"]))
+        return _invitation(services, clinic, message["invitationId"])
     if kind == "sharing-ended":
         mail = _clinic_email(
             services,
@@ -149,7 +159,7 @@ def _more_photos(services: Any, clinic: dict, message: dict) -> str:
 def _clinic_message(services: Any, message: dict) -> str:
     """ "Your clinic has sent you a message": to the patient's address if they gave one, at most one
     per window however many messages the clinic sends; nothing if the message was withdrawn."""
-    patient_id, message_id = str(message.get("patientId", "")), str(message.get("messageId", ""))
+    patient_id, message_id = message["patientId"], message["messageId"]
     prof = profile.read_profile(services.store, patient_id)
     email = (prof or {}).get("email")
     if not email:
