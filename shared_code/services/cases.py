@@ -115,7 +115,8 @@ def _worklist_row(services: Any, user: Principal, case: dict, now: Any) -> dict 
     if case.get("kind") == "invitation":
         state = invitation_state(case, now)
         if state not in ("pending", "accepted"):
-            return None  # expired: no longer waiting (cancelled and completed ones are inactive)
+            _retire(services, case)  # expired: no longer waiting, so no longer read by the list
+            return None
         invitation = {
             "id": case["id"],
             "email": case["email"],
@@ -143,6 +144,16 @@ def _worklist_row(services: Any, user: Principal, case: dict, now: Any) -> dict 
         newReplyCount=case.get("newReplyCount", 0),
         shareExpiresAt=share["expiresAt"],
     )
+
+
+def _retire(services: Any, invitation: dict) -> None:
+    def change(c: dict) -> bool | None:
+        if not c.get("active"):
+            return False
+        c["active"] = False
+        return None
+
+    concurrency.modify(services.store, CLINICS, invitation, change)
 
 
 def _forget_ended(services: Any, case: dict) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared_code.ports import NOTIFICATIONS_QUEUE
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE
 from tests.support.conversation import invitation_code
 from tests.support.email_scan import content_of
 from tests.support.library_helpers import actor, build_scene, clinician_of, create_clinic, deliver_all, ok
@@ -104,12 +104,13 @@ def test_expired_cancelled_and_unknown_codes_get_a_plain_message(scene, client):
     assert r.status == 410 and "cancelled" in r.json()["detail"]
     assert rows(client, scene) == []  # a cancelled request leaves the worklist
 
-    request_photos(client, scene)
+    second = request_photos(client, scene)
     late = invitation_code(client)
     client.services.clock.advance(days=14)
     r = client.get(f"/api/invitations/{late}", token=scene.patient.token)
     assert r.status == 410 and r.json()["detail"] == "This link has expired. Ask your clinic to send you a new one."
     assert rows(client, scene) == []  # an expired request is no longer waiting
+    assert client.services.store.read(CLINICS, scene.clinic["id"], second["id"])["active"] is False  # nor read by the list again
 
     r = client.get("/api/invitations/not-a-real-code", token=scene.patient.token)
     assert r.status == 404 and "not valid" in r.json()["detail"]
