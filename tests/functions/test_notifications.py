@@ -280,3 +280,18 @@ def test_no_email_or_queue_message_carries_patient_identifiable_data(scene, clie
     for mail in client.services.email.sent:
         found = [v for v in sensitive_values(scene, "Lesion", folder) if v.lower() in mail_content(mail).lower()]
         assert not found, (mail.subject, found)
+
+
+def test_the_email_scan_every_test_runs_catches_patient_data(scene, client):
+    """The scan the `services` fixture runs on every email: it finds names, notes and NHS numbers."""
+    from shared_code.ports import EmailMessage
+    from tests.support.email_scan import assert_no_patient_data, content_of
+
+    folder = scene.folder("Mole", notes=FOLDER_NOTES, condition=CONDITION)
+    ok(client.post(f"/api/folders/{folder}/comments", token=scene.patient.token, json={"text": "x"}), 422)  # not shared: nothing stored
+    for leak in (NAME, FOLDER_NOTES, CONDITION, "NHS 943 476 5919"):
+        mail = EmailMessage(to="x@example.org", subject="Hello", text=f"About {leak}", message_id="m")
+        with pytest.raises(AssertionError, match="patient data"):
+            assert_no_patient_data([content_of(mail)], client.services.store)
+    clean = EmailMessage(to="x@example.org", subject="New photos to review", text="A patient has added new photos.", message_id="m")
+    assert assert_no_patient_data([content_of(clean)], client.services.store) == 1
