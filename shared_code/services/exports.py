@@ -222,7 +222,7 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
     comments = [
         c
         for c in paging.fetch_all(store, PATIENTS, patient_id, where={"type": "comment", "clinicId": doc["clinicId"]}, order_by="createdAt")
-        if c["targetId"] in set(doc["imageIds"]) | set(folder_ids)
+        if c["targetId"] in set(doc["imageIds"]) | set(folder_ids) and not c.get("withdrawnAt")  # posted in error: not for the record
     ]
     triage = case.get("triage")
     info = pkg.ExportRequestInfo(

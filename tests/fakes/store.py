@@ -133,6 +133,12 @@ class FakeMetadataStore:
         return Page(items=[d for _k, d in page], continuation=token)
 
     # ------------------------------------------------------------ test helpers
+    def documents(self, container: ContainerSpec) -> list[Document]:
+        """Every document of a container, all partitions (for tests that search what is stored)."""
+        with self._lock:
+            stored = list(self._tables.get(container.name, {}).values())
+        return [_load(etag, text) for etag, text in stored]
+
     def count(self, container: ContainerSpec, partition: str | None = None) -> int:
         with self._lock:
             table = self._tables.get(container.name, {})

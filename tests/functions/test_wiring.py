@@ -44,6 +44,19 @@ HTTP = {
     "add_image_comment": ("images/{imageId}/comments", {"POST"}),
     "list_folder_comments": ("folders/{folderId}/comments", {"GET"}),
     "add_folder_comment": ("folders/{folderId}/comments", {"POST"}),
+    "list_folder_messages": ("folders/{folderId}/messages", {"GET"}),
+    "list_my_messages": ("messages", {"GET"}),
+    "withdraw_case_comment": ("clinic/cases/{caseId}/comments/{commentId}/withdraw", {"POST"}),
+    "list_case_notes": ("clinic/cases/{caseId}/notes", {"GET"}),
+    "add_case_note": ("clinic/cases/{caseId}/notes", {"POST"}),
+    "request_photos": ("clinic/invitations", {"POST"}),
+    "get_invitation": ("clinic/invitations/{invitationId}", {"GET"}),
+    "cancel_invitation": ("clinic/invitations/{invitationId}/cancel", {"POST"}),
+    "look_up_invitation": ("invitations/{code}", {"GET"}),
+    "accept_invitation": ("invitations/{code}/accept", {"POST"}),
+    "list_reminders": ("reminders", {"GET"}),
+    "set_folder_reminder": ("folders/{folderId}/reminder", {"PUT"}),
+    "remove_folder_reminder": ("folders/{folderId}/reminder", {"DELETE"}),
     "get_audit_trail": ("audit", {"GET"}),
     "request_export": ("exports", {"POST"}),
     "get_export": ("exports/{exportId}", {"GET"}),
@@ -53,6 +66,7 @@ OTHER = {
     "process_upload": ("blobTrigger", {"path": "uploads/{name}", "connection": "UPLOADS_STORAGE", "source": "EventGrid"}),
     "send_notification": ("queueTrigger", {"queueName": "notifications", "connection": "STORAGE"}),
     "build_export": ("queueTrigger", {"queueName": "export-jobs", "connection": "STORAGE"}),
+    "send_due_reminders": ("timerTrigger", {"schedule": "0 0 * * * *", "runOnStartup": "False", "useMonitor": "True"}),
 }
 
 

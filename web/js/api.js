@@ -95,8 +95,19 @@ export const api = {
     request("/api/clinic/cases", { query: { filter, limit, continuationToken }, signal }),
   case: (caseId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}`, { signal }),
   markReviewed: (caseId) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/reviewed`, { method: "POST", json: {} }),
-  triage: (caseId, outcome, note) =>
-    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/triage`, { method: "PUT", json: { outcome, note } }),
+  triage: (caseId, { outcome, note, patientMessage, reminder }) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/triage`, {
+      method: "PUT",
+      json: { outcome, note: note || null, patientMessage: patientMessage || null, reminder: reminder || null },
+    }),
+  folderMessages: (folderId, signal) => request(`/api/folders/${encodeURIComponent(folderId)}/messages`, { signal }),
+  withdrawComment: (caseId, commentId) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/comments/${encodeURIComponent(commentId)}/withdraw`, { method: "POST", json: {} }),
+  caseNotes: (caseId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/notes`, { signal }),
+  addCaseNote: (caseId, text) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/notes`, { method: "POST", json: { text } }),
+  requestPhotos: (body) => request("/api/clinic/invitations", { method: "POST", json: body }),
+  cancelInvitation: (invitationId) =>
+    request(`/api/clinic/invitations/${encodeURIComponent(invitationId)}/cancel`, { method: "POST", json: {} }),
   imageComments: (imageId, signal) => request(`/api/images/${encodeURIComponent(imageId)}/comments`, { signal }),
   addImageComment: (imageId, text) =>
     request(`/api/images/${encodeURIComponent(imageId)}/comments`, { method: "POST", json: { text } }),
