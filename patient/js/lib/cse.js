@@ -25,6 +25,7 @@ export const NONCE_LENGTH = 12;
 export const TAG_LENGTH = 16;
 export const MIN_RSA_BITS = 2048;
 export const ENCRYPTION_LIBRARY = 'SkinVault patient app (WebCrypto) 1.0';
+export const REGION_CONCURRENCY = 2;
 
 const CEK_PREFIX = new Uint8Array([0x32, 0x2e, 0x30, 0, 0, 0, 0, 0]); // "2.0" padded to 8 bytes
 const OVERHEAD = NONCE_LENGTH + TAG_LENGTH;
@@ -68,26 +69,39 @@ export function regionNonce(index) {
 
 /**
  * Encrypt `plaintext` in v2 regions under the raw 32-byte content key `contentKey`.
- * One output buffer of the final size; each region is encrypted and copied straight into it.
+ * One output buffer of the final size; each region's ciphertext is copied straight into it.
+ * Up to `concurrency` regions are in flight at once (WebCrypto works off the main thread, and a
+ * call has a fixed cost), so at most that many region-sized results exist besides the output.
  */
-export async function encryptRegionsV2(plaintext, contentKey) {
+export async function encryptRegionsV2(plaintext, contentKey, { concurrency = REGION_CONCURRENCY } = {}) {
   const bytes = asBytes(plaintext, 'plaintext');
   if (!(contentKey instanceof Uint8Array) || contentKey.length !== 32) {
     throw new CseError('bad-key', 'The content key must be 32 bytes.');
   }
   const key = await subtle().importKey('raw', contentKey, { name: 'AES-GCM' }, false, ['encrypt']);
   const out = new Uint8Array(encryptedLength(bytes.length));
-  let inOffset = 0;
-  let outOffset = 0;
-  for (let index = 0; inOffset < bytes.length; index += 1) {
-    const end = Math.min(inOffset + REGION_DATA_LENGTH, bytes.length);
+  const regions = regionCount(bytes.length);
+  const encryptRegion = async (index) => {
+    const start = index * REGION_DATA_LENGTH;
     const nonce = regionNonce(index);
-    const sealed = await subtle().encrypt({ name: 'AES-GCM', iv: nonce, tagLength: TAG_LENGTH * 8 }, key, bytes.subarray(inOffset, end));
-    out.set(nonce, outOffset);
-    out.set(new Uint8Array(sealed), outOffset + NONCE_LENGTH);
-    outOffset += NONCE_LENGTH + sealed.byteLength;
-    inOffset = end;
-  }
+    const sealed = await subtle().encrypt(
+      { name: 'AES-GCM', iv: nonce, tagLength: TAG_LENGTH * 8 },
+      key,
+      bytes.subarray(start, Math.min(start + REGION_DATA_LENGTH, bytes.length)),
+    );
+    const at = index * (REGION_DATA_LENGTH + OVERHEAD);
+    out.set(nonce, at);
+    out.set(new Uint8Array(sealed), at + NONCE_LENGTH);
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < regions) {
+      const index = next;
+      next += 1;
+      await encryptRegion(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, regions)) }, worker));
   return out;
 }
 
@@ -115,14 +129,17 @@ export async function importWrappingKey(jwk) {
 
 /**
  * Encrypt a blob as azure-storage-blob v2 does.
- * kek: {kid, jwk} with jwk the KEK's public RSA JWK (as POST /folders/{id}/uploads or
- * GET /upload-key return it). Returns {body, metadata: {encryptiondata}}: PUT `body` with the
+ * kek: {kid, jwk} with jwk the KEK's public RSA JWK, or the `encryption` object
+ * POST /folders/{id}/uploads and GET /upload-key return ({protocol: "2.0", kid, alg, jwk}). Returns {body, metadata: {encryptiondata}}: PUT `body` with the
  * header `x-ms-meta-encryptiondata: <metadata.encryptiondata>`.
  */
 export async function encryptBlobV2(plaintext, kek) {
   const bytes = asBytes(plaintext, 'plaintext');
   const kid = kek && (kek.kid || (kek.jwk && kek.jwk.kid));
   if (typeof kid !== 'string' || !kid) throw new CseError('bad-key', 'The key has no kid.');
+  // The API's `encryption` object ({protocol, kid, alg, jwk}) can be passed as it is.
+  if (kek.protocol !== undefined && kek.protocol !== PROTOCOL) throw new CseError('unsupported-encryption', `The server asked for protocol ${kek.protocol}.`);
+  if (kek.alg !== undefined && kek.alg !== KEY_WRAP_ALGORITHM) throw new CseError('unsupported-encryption', `The server asked for key wrapping ${kek.alg}.`);
   const wrappingKey = await importWrappingKey(kek.jwk);
   const contentKey = globalThis.crypto.getRandomValues(new Uint8Array(32));
   try {
