@@ -105,6 +105,8 @@ export async function encryptRegionsV2(plaintext, contentKey, { concurrency = RE
   return out;
 }
 
+const wrappingKeys = new Map(); // "n.e" -> Promise<CryptoKey>: one import per KEK version, not per photo
+
 /**
  * Import the KEK's public JWK for RSA-OAEP-256 wrapping. Refuses private keys, other algorithms
  * and keys under 2048 bits. Only kty/n/e are given to WebCrypto (the API's JWK says
@@ -115,13 +117,28 @@ export async function importWrappingKey(jwk) {
   if (PRIVATE_JWK_FIELDS.some((field) => field in jwk)) throw new CseError('bad-key', 'The key carries private fields.');
   if (jwk.alg !== undefined && jwk.alg !== KEY_WRAP_ALGORITHM) throw new CseError('bad-key', `The key's alg must be ${KEY_WRAP_ALGORITHM}.`);
   if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string' || !jwk.n || !jwk.e) throw new CseError('bad-key', 'The key has no modulus or exponent.');
-  const modulus = base64UrlDecode(jwk.n);
+  const id = `${jwk.n}.${jwk.e}`;
+  if (!wrappingKeys.has(id)) {
+    const imported = importPublicRsa(jwk.n, jwk.e);
+    imported.catch(() => wrappingKeys.delete(id));
+    wrappingKeys.set(id, imported);
+  }
+  return wrappingKeys.get(id);
+}
+
+async function importPublicRsa(n, e) {
+  let modulus;
+  try {
+    modulus = base64UrlDecode(n);
+  } catch {
+    throw new CseError('bad-key', 'The key modulus is not base64url.');
+  }
   let first = 0;
   while (first < modulus.length && modulus[first] === 0) first += 1;
   const bits = (modulus.length - first) * 8 - (first < modulus.length ? Math.clz32(modulus[first]) - 24 : 0);
   if (bits < MIN_RSA_BITS) throw new CseError('bad-key', `The key is ${bits} bits; at least ${MIN_RSA_BITS} are required.`);
   try {
-    return await subtle().importKey('jwk', { kty: 'RSA', n: jwk.n, e: jwk.e, ext: true }, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+    return await subtle().importKey('jwk', { kty: 'RSA', n, e, ext: true }, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
   } catch (error) {
     throw new CseError('bad-key', `The key could not be imported (${error.message}).`);
   }
@@ -142,15 +159,15 @@ export async function encryptBlobV2(plaintext, kek) {
   if (kek.alg !== undefined && kek.alg !== KEY_WRAP_ALGORITHM) throw new CseError('unsupported-encryption', `The server asked for key wrapping ${kek.alg}.`);
   const wrappingKey = await importWrappingKey(kek.jwk);
   const contentKey = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const toWrap = new Uint8Array(CEK_PREFIX.length + contentKey.length);
+  toWrap.set(CEK_PREFIX);
+  toWrap.set(contentKey, CEK_PREFIX.length);
   try {
-    const toWrap = new Uint8Array(CEK_PREFIX.length + contentKey.length);
-    toWrap.set(CEK_PREFIX);
-    toWrap.set(contentKey, CEK_PREFIX.length);
-    const wrapped = new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP' }, wrappingKey, toWrap));
-    toWrap.fill(0);
-    const body = await encryptRegionsV2(bytes, contentKey);
-    return { body, metadata: { encryptiondata: encryptionDataJson(kid, wrapped) } };
+    // Wrapping and encrypting are independent: let WebCrypto do both at once.
+    const [wrapped, body] = await Promise.all([subtle().encrypt({ name: 'RSA-OAEP' }, wrappingKey, toWrap), encryptRegionsV2(bytes, contentKey)]);
+    return { body, metadata: { encryptiondata: encryptionDataJson(kid, new Uint8Array(wrapped)) } };
   } finally {
+    toWrap.fill(0);
     contentKey.fill(0);
   }
 }
