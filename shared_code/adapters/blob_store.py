@@ -540,7 +540,9 @@ class AzureBlobStore:
     def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
         client = self._service.get_container_client(container)
         try:
-            pages = client.list_blobs(name_starts_with=prefix or None, include=["metadata"], results_per_page=limit).by_page(continuation_token=continuation)
+            pages = client.list_blobs(name_starts_with=prefix or None, include=["metadata"], results_per_page=limit).by_page(
+                continuation_token=continuation
+            )
             items = [_info(props) for props in next(pages, [])]
             return items, pages.continuation_token or None
         except AzureError as exc:
