@@ -86,6 +86,12 @@ class MetadataStore(Protocol):
     def create(self, container: ContainerSpec, doc: Document) -> Document:
         """Insert; raises Conflict when (partition, id) exists. Returns the doc with `_etag`."""
 
+    def create_under(self, container: ContainerSpec, doc: Document, *, parent_id: str) -> Document:
+        """Create `doc` only while the document `parent_id` exists in the same partition, in one
+        atomic step (a transaction / a transactional batch): a photo is never created in a folder
+        deleted a moment earlier. Raises NotFound (nothing written) when the parent is absent,
+        Conflict as create does."""
+
     def read(self, container: ContainerSpec, partition: str, id: str) -> Document:
         """Point read; raises NotFound."""
 
