@@ -15,6 +15,7 @@ from functions import (
     notifications,
     openapi_doc,
     profile,
+    reconciliation,
     reference_data,
     sharing,
     upload_processing,
@@ -42,6 +43,7 @@ MODULES = (
     exports,
     openapi_doc,
     reference_data,
+    reconciliation,
 )
 for module in MODULES:
     app.register_functions(module.bp)

@@ -36,6 +36,8 @@ ENCRYPTION_MESSAGES = {
 LOCKED_MESSAGE = (
     "The photo was locked by another program while it was sent, so we could not accept it. Please upload it again from the SkinVault app."
 )
+EXPIRED_MESSAGE = "The photo did not arrive before its upload link expired. Please add it again."
+LOST_MESSAGE = "This photo's stored file was lost. Please add it again."
 TOO_LARGE_MESSAGE = "The photo is larger than we can accept. Please take it again with normal camera settings."
 GCM_OVERHEAD_PER_REGION = 28
 REGION = 4 * 1024 * 1024
@@ -172,6 +174,24 @@ def _reject(services: Any, image: dict, upload_name: str, code: str, message: st
     _finish(services, image, {"status": "rejected", "rejectionCode": code, "rejectionReason": message, "processedAt": iso(services.clock.now())})
     log.info("upload rejected image_id=%s reason=%s", image["id"], code)
     return "rejected"
+
+
+def expire_upload(services: Any, image: dict) -> bool:
+    """The upload link expired and no photo arrived: the session ends rejected (not pending for ever).
+    False when the photo was settled or deleted meanwhile."""
+    changes = {"status": "rejected", "rejectionCode": "expired", "rejectionReason": EXPIRED_MESSAGE, "processedAt": iso(services.clock.now())}
+    return _finish(services, image, changes) == WRITTEN
+
+
+def regenerate_renditions(services: Any, patient_id: str, image_id: str) -> None:
+    """Make the thumbnail and preview again from the stored original (which is already oriented
+    and stripped). Raises NotFound when the original is gone too."""
+    settings = services.settings
+    original = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "original")), limit=settings.max_upload_bytes * 2)
+    photo = imaging.process_photo(original, max_pixels=settings.max_image_pixels, max_bytes=settings.max_upload_bytes * 2)
+    del original
+    services.blobs.put_encrypted(IMAGES, image_blob_name(patient_id, image_id, "thumbnail"), photo.thumbnail_jpeg)
+    services.blobs.put_encrypted(IMAGES, image_blob_name(patient_id, image_id, "preview"), photo.preview_jpeg)
 
 
 def _queue_new_image_notifications(services: Any, patient_id: str, folder_id: str, image_id: str) -> None:

@@ -53,6 +53,7 @@ OTHER = {
     "process_upload": ("blobTrigger", {"path": "uploads/{name}", "connection": "UPLOADS_STORAGE", "source": "EventGrid"}),
     "send_notification": ("queueTrigger", {"queueName": "notifications", "connection": "STORAGE"}),
     "build_export": ("queueTrigger", {"queueName": "export-jobs", "connection": "STORAGE"}),
+    "reconcile": ("timerTrigger", {"schedule": "0 */5 * * * *"}),
 }
 
 
