@@ -10,38 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from azure.storage.blob import BlobClient, BlobLeaseClient, BlobServiceClient
+from azure.storage.blob import BlobClient, BlobLeaseClient
 
-from shared_code.bootstrap import build
-from shared_code.config import Settings
+from shared_code import bootstrap
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, DependencyUnavailable, NotFound
 from shared_code.services import processing, reconciliation
 from skinvault_client.encryption import upload_encrypted
-from tests.conftest import EXAMPLE_SETTINGS
 from tests.support.azurite import Azurite
-from tests.support.faults import FaultyStore
 from tests.support.functions_client import FunctionsClient
 from tests.support.images import make_photo
 from tests.support.library_helpers import add_ready_image, create_folder, ok, patient_id, start_upload
+from tests.support.real_services import blob_names, real_services
 
 JPEG = make_photo(640, 480, seed=7, gps=False)
-
-
-class ShiftedClock:
-    """Real time (the SAS and Azurite live in it) plus an offset the test moves forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
 
 
 @pytest.fixture(scope="module")
@@ -53,20 +38,8 @@ def azurite(tmp_path_factory):
 
 @pytest.fixture
 def client(azurite, tmp_path):
-    env = dict(
-        EXAMPLE_SETTINGS,
-        STORAGE=azurite.connection_string,
-        UPLOADS_STORAGE=azurite.connection_string,
-        SQLITE_PATH=str(tmp_path / "db.sqlite"),
-        KEK_PEM_PATH=str(tmp_path / "kek.pem"),
-        EMAIL_OUTBOX_DIR=str(tmp_path / "outbox"),
-        DEV_ISSUER_KEY_PATH=str(tmp_path / "dev.pem"),
-    )
-    real = build(Settings.from_env(env))
-    real.store.ensure_containers()
-    real.blobs.ensure_containers()
-    services = dataclasses.replace(real, store=FaultyStore(real.store), clock=ShiftedClock())
-    return FunctionsClient(services)
+    yield FunctionsClient(real_services(azurite, tmp_path))
+    bootstrap.override(None)
 
 
 @pytest.fixture
@@ -75,8 +48,7 @@ def patient(client):
 
 
 def _blobs(azurite, container: str, prefix: str) -> list[str]:
-    account = BlobServiceClient.from_connection_string(azurite.connection_string)
-    return [b.name for b in account.get_container_client(container).list_blobs(name_starts_with=prefix)]
+    return blob_names(azurite, container, prefix)
 
 
 def _reconcile_later(client, minutes: float = 45) -> dict[str, int]:
