@@ -89,13 +89,13 @@ def finish_erasure(services: Any, pid: str) -> None:
     wrote, and the blobs step below removes anything written before that.
     """
     store, blobs = services.store, services.blobs
-    sharing.end_all_shares(services, pid)
-    # clinic-side cases go too (the worklist must not keep a ghost of the patient)
+    # clinic-side cases first (the worklist must not keep a ghost of the patient), then the shares
     for share in _all(store, pid, "share", order_by="grantedAt"):
         try:
             store.delete(CLINICS, share["clinicId"], sharing.case_id_for(share["clinicId"], pid))
         except NotFound:
             pass  # a second share to the same clinic, or a retry: its case is gone already
+    sharing.end_all_shares(services, pid)
     for doc_type, kind in (("image", "img"), ("folder", "fld"), ("export", "exp")):
         for doc in _all(store, pid, doc_type):
             access.forget_owner(store, kind, doc["id"])
