@@ -78,7 +78,9 @@ def erase(services: Any, user: Principal) -> None:
        patient is still told the account is erased: the job finishes it in the background.
     """
     pid = user.patient_id
+    # 1. the job, which is also the mark (a failure here is an honest 503: nothing has happened)
     item = pending_work.record(services.store, pending_work.ERASE_ACCOUNT, pid, pid, services.clock.now() + deletion.RETRY_AFTER)
+    # 2. everything else, now if every dependency answers, else by the reconciliation timer
     deletion.finish_now(services, item, lambda: finish_erasure(services, pid))
 
 

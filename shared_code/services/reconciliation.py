@@ -12,8 +12,9 @@ Each run (every few minutes; idempotent, bounded, safe when two instances fire a
      reason the clinician sees, and they can ask again.
    A step that fails is postponed with a growing delay (never dropped) and the run goes on.
 2. A sweep of each blob container, one bounded page per run from a stored cursor (the next run
-   carries on; after the last page it starts again): blobs no metadata refers to are deleted
-   (once older than a grace period, so nothing being written right now is touched); a `ready`
+   carries on; after the last page it starts again): blobs no metadata refers to, and export
+   packages past their download time, are deleted (once older than a grace period, so nothing
+   being written right now is touched); a `ready`
    photo missing its thumbnail or preview gets them made again from the original; one whose
    original is gone is marked rejected with a reason, so it is never shown as ready with no content.
 
@@ -182,6 +183,8 @@ def _check_group(services: Any, container: str, pid: str, doc_id: str, blobs: li
         orphan = doc.get("status") != "pending"  # processed: the upload should have gone
     if container == IMAGES and doc is not None and doc.get("status") == "rejected":
         orphan = True  # a rejected photo keeps no renditions
+    if container == EXPORTS and doc is not None and _expired(doc, now):
+        orphan = True  # an export package is deleted once its download time is over
     if orphan:
         if any(b.created_at is not None and now - b.created_at < limits.blob_grace for b in blobs):
             return "blob-too-young"
@@ -192,6 +195,13 @@ def _check_group(services: Any, container: str, pid: str, doc_id: str, blobs: li
     if container == IMAGES and doc is not None and doc.get("status") == "ready":
         return _check_renditions(services, doc, blobs)
     return "blob-ok"
+
+
+def _expired(export: dict, now: datetime) -> bool:
+    try:
+        return export.get("status") == "ready" and bool(export.get("expiresAt")) and parse_instant(export["expiresAt"]) <= now
+    except ValueError:
+        return False
 
 
 def _check_renditions(services: Any, image: dict, page_blobs: list[BlobInfo]) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from shared_code import bootstrap
 from shared_code.ports import EXPORTS, IMAGES, LOOKUPS, PATIENTS, UPLOADS, DependencyUnavailable
-from shared_code.services import pending_work, processing, reconciliation
+from shared_code.services import exports, pending_work, processing, reconciliation
 from tests.support.azurite import Azurite
 from tests.support.functions_client import FunctionsClient
 from tests.support.images import make_photo
@@ -225,3 +225,19 @@ def test_two_runs_at_once_do_the_work_once_and_fail_nothing(client, azurite, pat
 
     assert errors == []
     assert {_image(client, pid, i)["status"] for i in image_ids} == {"rejected"}
+
+
+def test_an_export_package_past_its_download_time_is_deleted_by_the_sweep(client, azurite):
+    scene = build_scene(client)
+    scene.photo(scene.folder("Mole"))
+    scene.share()
+    export_id = ok(client.post("/api/exports", token=scene.doctor.token, json={"caseId": scene.case_id()}), 202)["exportId"]
+
+    assert exports.build(client.services, {"exportId": export_id, "patientId": scene.patient_id}) == "ready"
+    assert blob_names(azurite, EXPORTS, f"{scene.patient_id}/") != []
+
+    _later(client, 60)
+    assert blob_names(azurite, EXPORTS, f"{scene.patient_id}/") != []  # still downloadable
+
+    _later(client, client.services.settings.export_ttl_hours * 60)
+    assert blob_names(azurite, EXPORTS, f"{scene.patient_id}/") == []
