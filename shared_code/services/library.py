@@ -182,6 +182,12 @@ def image_content(services: Any, user: Principal, image_id: str, size: str) -> t
     image, acc = access.image_for(services, user, image_id, action="viewed-image-content")
     if image.get("status") != "ready":
         raise RuleViolation("This photo is not ready to view." if image.get("status") == "pending" else "This photo was not accepted.")
-    data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
+    try:
+        data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
+    except NotFound:
+        # A ready photo without this rendition: the timer makes it again from the original, or
+        # marks the photo lost, at its next run (a point on the work list, not a scan).
+        pending_work.record(services.store, pending_work.CHECK_RENDITIONS, acc.patient_id, image_id, services.clock.now())
+        raise
     captured = (image.get("capturedAt") or "")[:10]
     return data, f"skinvault-{captured}-{size}.jpg"

@@ -3,7 +3,8 @@
 A deletion or an erasure records its work item before its commit point, so once a patient has been
 told "deleted", the rest (blobs, lookups, clinic cases) is retried until nothing is left. An upload
 session and an export job record one too, due when they should long have ended, so a stuck one is
-noticed. The reconciliation timer takes the due items in order, a bounded number per run.
+noticed; a read that finds a ready photo's rendition missing records one to have it made again.
+The reconciliation timer takes the due items in order, a bounded number per run.
 
 One small document per item in LOOKUPS under a single partition key (the list stays short: items
 go when done). Ids are deterministic (kind, patient, target), so recording twice is harmless.
@@ -24,7 +25,8 @@ DELETE_FOLDER = "delete-folder"
 ERASE_ACCOUNT = "erase-account"
 UPLOAD = "upload"
 EXPORT = "export"
-KINDS = (DELETE_IMAGE, DELETE_FOLDER, ERASE_ACCOUNT, UPLOAD, EXPORT)
+CHECK_RENDITIONS = "check-renditions"
+KINDS = (DELETE_IMAGE, DELETE_FOLDER, ERASE_ACCOUNT, UPLOAD, EXPORT, CHECK_RENDITIONS)
 
 MAX_BACKOFF = timedelta(hours=1)
 

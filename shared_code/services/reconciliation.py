@@ -9,7 +9,9 @@ Each run (every few minutes; idempotent, bounded, safe when two instances fire a
      processed again (a metadata outage had sent it to the poison queue); one with no blob is
      rejected ("did not arrive before its upload link expired");
    - an export past the time any export takes: still `queued`/`running`, it ends `failed` with a
-     reason the clinician sees, and they can ask again.
+     reason the clinician sees, and they can ask again;
+   - a ready photo a read found without one of its renditions: made again from the original, or
+     the photo marked lost when the original is gone too.
    A step that fails is postponed with a growing delay (never dropped) and the run goes on.
 2. A sweep of each blob container, one bounded page per run from a stored cursor (the next run
    carries on; after the last page it starts again): blobs no metadata refers to, and export
@@ -92,6 +94,9 @@ def _settle(services: Any, item: dict, now: datetime, limits: Limits) -> str:
         outcome = _settle_upload(services, item)
     elif kind == pending_work.EXPORT:
         outcome = _settle_export(services, item, now, limits)
+    elif kind == pending_work.CHECK_RENDITIONS:
+        image = _read(services, item["patientId"], item["targetId"], "image")
+        outcome = _check_renditions(services, image, []) if image is not None and image.get("status") == "ready" else "renditions-settled"
     else:
         outcome = "unknown-dropped"
     pending_work.done(services.store, item)
@@ -207,7 +212,7 @@ def _expired(export: dict, now: datetime) -> bool:
 def _check_renditions(services: Any, image: dict, page_blobs: list[BlobInfo]) -> str:
     pid, image_id = image["patientId"], image["id"]
     names = {b.name.rsplit("/", 1)[1].removesuffix(".jpg") for b in page_blobs}
-    if len(names) < len(RENDITIONS):  # the page may have cut the group: look at all of it
+    if len(names) < len(RENDITIONS):  # the page may have cut the group (or there is none): look at all of it
         names = {b.name.rsplit("/", 1)[1].removesuffix(".jpg") for b in services.blobs.list(IMAGES, deletion.renditions_prefix(pid, image_id))}
     missing = [r for r in RENDITIONS if r not in names]
     if not missing:

@@ -241,3 +241,14 @@ def test_an_export_package_past_its_download_time_is_deleted_by_the_sweep(client
 
     _later(client, client.services.settings.export_ttl_hours * 60)
     assert blob_names(azurite, EXPORTS, f"{scene.patient_id}/") == []
+
+
+def test_a_ready_photo_with_no_file_left_at_all_is_marked_once_someone_tries_to_view_it(client, azurite, patient):
+    folder = create_folder(client, patient, "Mole")["id"]
+    image_id, pid = add_ready_image(client, patient, folder), patient_id(client, patient)
+    client.services.blobs.delete_prefix(IMAGES, f"{pid}/{image_id}/")  # no blob left for the sweep to find
+
+    assert client.get(f"/api/images/{image_id}/content?size=preview", token=patient).status == 404
+
+    assert _later(client, 5)["content-lost"] == 1
+    assert ok(client.get(f"/api/images/{image_id}", token=patient))["status"] == "rejected"
