@@ -81,6 +81,8 @@ def handle_upload(services: Any, blob_name: str) -> str:
     if info.size > limit + (limit // REGION + 1) * GCM_OVERHEAD_PER_REGION:
         return _reject(services, image, upload_name, "too-large", TOO_LARGE_MESSAGE)
     try:
+        # The plaintext is passed inline, never bound to a name here: process_photo then holds the
+        # only reference and lets go of it as soon as it has its stripped copy (peak memory).
         photo = imaging.process_photo(
             read_all(services.blobs.read_decrypted(UPLOADS, upload_name), limit=limit), max_pixels=settings.max_image_pixels, max_bytes=limit
         )
