@@ -16,6 +16,7 @@ from functions import (
     notifications,
     openapi_doc,
     profile,
+    reconciliation,
     reference_data,
     reminders,
     sharing,
@@ -46,6 +47,7 @@ MODULES = (
     exports,
     openapi_doc,
     reference_data,
+    reconciliation,
 )
 for module in MODULES:
     app.register_functions(module.bp)

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared_code.auth.dev_issuer import DevIssuer
-from shared_code.auth.principal import CLINICIAN, Principal
+from shared_code.auth.principal import CLINICIAN, PATIENT, Principal, patient_id_for
 from shared_code.auth.tokens import HttpJwks, TokenValidator, TrustedIssuer
 from shared_code.config import Settings
+from shared_code.domain.errors import NotFoundError
 from shared_code.ports import (
     EXPORTS,
     IMAGES,
@@ -23,7 +24,7 @@ from shared_code.ports import (
     MetadataStore,
     PatientDataKeys,
 )
-from shared_code.services import clinics
+from shared_code.services import clinics, pending_work
 
 log = logging.getLogger("skinvault.bootstrap")
 
@@ -54,6 +55,8 @@ class Services:
         clinic_ids: tuple[str, ...] = ()
         if identity.kind == CLINICIAN:
             clinic_ids = tuple(clinics.clinic_ids_of_member(self.store, identity.sub))
+        if identity.kind == PATIENT and pending_work.erasure_pending(self.store, patient_id_for(identity.issuer, identity.sub)):
+            raise NotFoundError()  # an account being erased: every request for it answers 404
         return Principal(
             kind=identity.kind, sub=identity.sub, issuer=identity.issuer, name=identity.name, email=identity.email, clinic_ids=clinic_ids
         )

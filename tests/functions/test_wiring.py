@@ -68,6 +68,7 @@ OTHER = {
     "send_notification": ("queueTrigger", {"queueName": "notifications", "connection": "STORAGE"}),
     "build_export": ("queueTrigger", {"queueName": "export-jobs", "connection": "STORAGE"}),
     "send_due_reminders": ("timerTrigger", {"schedule": "0 0 * * * *", "runOnStartup": "False", "useMonitor": "True"}),
+    "reconcile": ("timerTrigger", {"schedule": "0 */5 * * * *"}),
 }
 
 
