@@ -1,4 +1,4 @@
-"""Clinic comments on photos and folders."""
+"""The conversation: clinic comments on photos and folders, the patient's replies, each folder's messages."""
 
 import azure.functions as func
 
@@ -19,7 +19,10 @@ def list_image_comments(call):
 @bp.route(route="images/{imageId}/comments", methods=["POST"])
 @endpoint(body=comments.COMMENT_SCHEMA, **READERS)
 def add_image_comment(call):
-    return json_response(comments.add_comment(call.services, call.user, "image", call.param("imageId"), call.body["text"]), status=201)
+    body = call.body
+    return json_response(
+        comments.add_comment(call.services, call.user, "image", call.param("imageId"), body["text"], body.get("clinicId")), status=201
+    )
 
 
 @bp.route(route="folders/{folderId}/comments", methods=["GET"])
@@ -31,4 +34,19 @@ def list_folder_comments(call):
 @bp.route(route="folders/{folderId}/comments", methods=["POST"])
 @endpoint(body=comments.COMMENT_SCHEMA, **READERS)
 def add_folder_comment(call):
-    return json_response(comments.add_comment(call.services, call.user, "folder", call.param("folderId"), call.body["text"]), status=201)
+    body = call.body
+    return json_response(
+        comments.add_comment(call.services, call.user, "folder", call.param("folderId"), body["text"], body.get("clinicId")), status=201
+    )
+
+
+@bp.route(route="folders/{folderId}/messages", methods=["GET"])
+@endpoint(**READERS)
+def list_folder_messages(call):
+    return comments.folder_messages(call.services, call.user, call.param("folderId"))
+
+
+@bp.route(route="messages", methods=["GET"])
+@endpoint(roles=(PATIENT,))
+def list_my_messages(call):
+    return comments.inbox(call.services, call.user, *call.paging())

@@ -12,9 +12,10 @@ from typing import Any
 from shared_code import telemetry
 from shared_code.adapters.traced import TracedKekProvider, TracedStore, traced
 from shared_code.auth.dev_issuer import DevIssuer
-from shared_code.auth.principal import CLINICIAN, Principal
+from shared_code.auth.principal import CLINICIAN, PATIENT, Principal, patient_id_for
 from shared_code.auth.tokens import HttpJwks, TokenValidator, TrustedIssuer
 from shared_code.config import Settings
+from shared_code.domain.errors import NotFoundError
 from shared_code.ports import (
     EXPORTS,
     IMAGES,
@@ -26,7 +27,7 @@ from shared_code.ports import (
     MetadataStore,
     PatientDataKeys,
 )
-from shared_code.services import clinics
+from shared_code.services import clinics, pending_work
 
 log = logging.getLogger("skinvault.bootstrap")
 
@@ -57,6 +58,8 @@ class Services:
         clinic_ids: tuple[str, ...] = ()
         if identity.kind == CLINICIAN:
             clinic_ids = tuple(clinics.clinic_ids_of_member(self.store, identity.sub))
+        if identity.kind == PATIENT and pending_work.erasure_pending(self.store, patient_id_for(identity.issuer, identity.sub)):
+            raise NotFoundError()  # an account being erased: every request for it answers 404
         return Principal(
             kind=identity.kind, sub=identity.sub, issuer=identity.issuer, name=identity.name, email=identity.email, clinic_ids=clinic_ids
         )

@@ -86,6 +86,12 @@ class MetadataStore(Protocol):
     def create(self, container: ContainerSpec, doc: Document) -> Document:
         """Insert; raises Conflict when (partition, id) exists. Returns the doc with `_etag`."""
 
+    def create_under(self, container: ContainerSpec, doc: Document, *, parent_id: str) -> Document:
+        """Create `doc` only while the document `parent_id` exists in the same partition, in one
+        atomic step (a transaction / a transactional batch): a photo is never created in a folder
+        deleted a moment earlier. Raises NotFound (nothing written) when the parent is absent,
+        Conflict as create does."""
+
     def read(self, container: ContainerSpec, partition: str, id: str) -> Document:
         """Point read; raises NotFound."""
 
@@ -189,6 +195,7 @@ class BlobInfo:
     size: int
     metadata: Mapping[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
+    leased: bool = False  # someone holds a lease on it (an upload SAS lets its holder take one)
 
 
 class BlobStore(Protocol):
@@ -209,6 +216,10 @@ class BlobStore(Protocol):
     def delete_prefix(self, container: str, prefix: str) -> int: ...
 
     def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]: ...
+
+    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+        """One page of a listing in name order, and the token for the next (None at the end):
+        sweeps walk a container a bounded page per run."""
 
     def upload_url(self, container: str, name: str, expires_at: datetime) -> str:
         """A SAS URL for exactly this blob: create+write only, valid until expires_at."""

@@ -73,8 +73,11 @@ param kekRotateBeforeExpiry string = 'P60D'
 @description('Raise the KeyNearExpiry event this long before the KEK expires (ISO 8601).')
 param kekNotifyBeforeExpiry string = 'P30D'
 
-@description('Custom email sending domain, verified after deployment. Empty: an Azure-managed domain.')
+@description('Custom email sending domain. Empty: the Azure-managed domain only. Set it, deploy, verify its DNS records (infra/README.md), then set emailCustomDomainVerified.')
 param emailCustomDomain string = ''
+
+@description('True once emailCustomDomain is verified: only then is it linked and used as the sender (the Azure-managed domain stays linked).')
+param emailCustomDomainVerified bool = false
 
 @description('Local part of the sender address of notification emails.')
 param emailSenderUsername string = 'DoNotReply'
@@ -135,8 +138,8 @@ param exportTtlHours int = 24
 @minValue(1)
 param staleUploadDays int = 1
 
-@description('Days deleted blobs and previous blob versions are kept on the main account (erasure is final after this).')
-@minValue(1)
+@description('Days deleted blobs and previous blob versions are kept on the main account (erasure is final after this); blob point-in-time restore reaches back one day less.')
+@minValue(2)
 @maxValue(365)
 param blobSoftDeleteDays int = 7
 
@@ -148,11 +151,14 @@ param uploadSoftDeleteDays int = 1
 @description('Public IP ranges (CIDR) allowed through the main storage account firewall, e.g. the fixed egress of an operator network. Empty: none. Phones do not need this: they upload to the ingest account.')
 param storageAllowedIpRanges array = []
 
-@description('Extra browser origins allowed to call the API (the Static Web App is always allowed).')
-param corsAllowedOrigins array = []
+@description('Origin of the clinician web app when it has a custom domain (https://host). Empty: its Static Web App URL. CORS and PUBLIC_BASE_URL use it.')
+param clinicianWebOrigin string = ''
 
-@description('Most instances the Function App scales out to.')
-@minValue(1)
+@description('Origin of the patient web app when it has a custom domain (https://host). Empty: its Static Web App URL. CORS uses it.')
+param patientWebOrigin string = ''
+
+@description('Most instances the Function App scales out to (Flex Consumption accepts no fewer than 40 in most regions).')
+@minValue(40)
 @maxValue(1000)
 param functionMaximumInstanceCount int = 40
 
@@ -170,6 +176,20 @@ param appSubnetPrefix string = '10.60.1.0/24'
 @description('Subnet of the private endpoints.')
 param privateEndpointSubnetPrefix string = '10.60.2.0/24'
 
+@description('Object id of the principal running the deployment (az ad signed-in-user show --query id -o tsv, or the pipeline service principal): it gets Key Vault Crypto Officer on the vault so that it can create the KEK.')
+param deployerPrincipalId string
+
+@description('Kind of principal running the deployment.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param deployerPrincipalType string = 'User'
+
+@description('Email address (ops team or shared mailbox) the alerts are sent to.')
+param alertEmailAddress string
+
 @description('Create the Event Grid subscription for BlobCreated on uploads. Set true on the deployment after the function code is published (Event Grid validates the webhook).')
 param deployEventSubscription bool = false
 
@@ -185,6 +205,8 @@ var staffIssuer = empty(authStaffIssuer) ? '${environment().authentication.login
 var staffJwksUri = empty(authStaffJwksUri) ? '${environment().authentication.loginEndpoint}${tenant().tenantId}/discovery/v2.0/keys' : authStaffJwksUri
 var exportRetentionDays = (exportTtlHours + 23) / 24
 var functionAppName = '${abbrs.webSitesFunctions}skinvault-${resourceToken}'
+var clinicianOrigin = empty(clinicianWebOrigin) ? staticWebApp.outputs.URL : clinicianWebOrigin
+var patientOrigin = empty(patientWebOrigin) ? patientWebApp.outputs.URL : patientWebOrigin
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: empty(resourceGroupName) ? '${abbrs.resourcesResourceGroups}skinvault-${environmentName}' : resourceGroupName
@@ -252,6 +274,9 @@ module ingestStorage 'modules/ingest-storage.bicep' = {
     tags: tags
     staleUploadDays: staleUploadDays
     softDeleteDays: uploadSoftDeleteDays
+    uploadCorsOrigins: [
+      patientOrigin
+    ]
   }
 }
 
@@ -261,6 +286,29 @@ module keyVault 'modules/keyvault.bicep' = {
   params: {
     name: '${abbrs.keyVaultVaults}${resourceToken}'
     location: location
+    tags: tags
+  }
+}
+
+// The deployer needs Key Vault Crypto Officer before the KEK can be created (RBAC vault).
+module deployerRbac 'modules/rbac-deployer.bicep' = {
+  name: 'rbac-deployer'
+  scope: rg
+  params: {
+    keyVaultName: keyVault.outputs.NAME
+    deployerPrincipalId: deployerPrincipalId
+    deployerPrincipalType: deployerPrincipalType
+  }
+}
+
+module kek 'modules/kek.bicep' = {
+  name: 'kek'
+  scope: rg
+  dependsOn: [
+    deployerRbac
+  ]
+  params: {
+    vaultName: keyVault.outputs.NAME
     tags: tags
     keyName: kekName
     keySize: kekKeySize
@@ -358,6 +406,21 @@ module keyVaultEndpoint 'modules/private-endpoint.bicep' = {
   }
 }
 
+// The Functions host writes diagnostic events to Table storage in AzureWebJobsStorage.
+module tableEndpoint 'modules/private-endpoint.bicep' = {
+  name: 'pep-table'
+  scope: rg
+  params: {
+    name: '${abbrs.networkPrivateEndpoints}${storage.outputs.NAME}-table'
+    location: location
+    tags: tags
+    subnetId: network.outputs.PRIVATE_ENDPOINT_SUBNET_ID
+    targetResourceId: storage.outputs.RESOURCE_ID
+    groupId: 'table'
+    privateDnsZoneId: network.outputs.TABLE_DNS_ZONE_ID
+  }
+}
+
 module cosmosEndpoint 'modules/private-endpoint.bicep' = {
   name: 'pep-cosmos'
   scope: rg
@@ -380,10 +443,12 @@ module communication 'modules/communication.bicep' = {
     emailServiceName: '${abbrs.communicationEmailServices}skinvault-${resourceToken}'
     tags: tags
     customDomainName: emailCustomDomain
+    customDomainVerified: emailCustomDomainVerified
     senderUsername: emailSenderUsername
   }
 }
 
+// The two web apps: static files only, no linked backend (they call the Function App's origin).
 module staticWebApp 'modules/static-web-app.bicep' = {
   name: 'static-web-app'
   scope: rg
@@ -391,6 +456,18 @@ module staticWebApp 'modules/static-web-app.bicep' = {
     name: '${abbrs.webStaticSites}skinvault-${resourceToken}'
     location: staticWebAppLocation
     tags: tags
+    serviceName: 'web'
+  }
+}
+
+module patientWebApp 'modules/static-web-app.bicep' = {
+  name: 'patient-web-app'
+  scope: rg
+  params: {
+    name: '${abbrs.webStaticSites}skinvault-patient-${resourceToken}'
+    location: staticWebAppLocation
+    tags: tags
+    serviceName: 'patient'
   }
 }
 
@@ -403,6 +480,7 @@ module functionApp 'modules/function-app.bicep' = {
     queueEndpoint
     ingestBlobEndpoint
     ingestQueueEndpoint
+    tableEndpoint
     keyVaultEndpoint
     cosmosEndpoint
   ]
@@ -417,16 +495,17 @@ module functionApp 'modules/function-app.bicep' = {
     subnetId: network.outputs.APP_SUBNET_ID
     storageBlobEndpoint: storage.outputs.BLOB_ENDPOINT
     storageQueueEndpoint: storage.outputs.QUEUE_ENDPOINT
+    storageTableEndpoint: storage.outputs.TABLE_ENDPOINT
     uploadsBlobEndpoint: ingestStorage.outputs.BLOB_ENDPOINT
     uploadsQueueEndpoint: ingestStorage.outputs.QUEUE_ENDPOINT
     deploymentContainerName: storage.outputs.DEPLOYMENT_CONTAINER_NAME
     cosmosEndpoint: cosmos.outputs.ENDPOINT
     cosmosDatabaseName: cosmos.outputs.DATABASE_NAME
     keyVaultUri: keyVault.outputs.URI
-    kekName: keyVault.outputs.KEY_NAME
+    kekName: kek.outputs.KEY_NAME
     acsEndpoint: communication.outputs.ENDPOINT
     emailFromAddress: communication.outputs.EMAIL_FROM_ADDRESS
-    publicBaseUrl: empty(publicBaseUrl) ? staticWebApp.outputs.URL : publicBaseUrl
+    publicBaseUrl: empty(publicBaseUrl) ? clinicianOrigin : publicBaseUrl
     applicationInsightsConnectionString: monitoring.outputs.APPLICATIONINSIGHTS_CONNECTION_STRING
     authPatientIssuer: authPatientIssuer
     authPatientAudience: authPatientAudience
@@ -442,21 +521,12 @@ module functionApp 'modules/function-app.bicep' = {
     uploadUrlMinutes: uploadUrlMinutes
     notificationWindowMinutes: notificationWindowMinutes
     exportTtlHours: exportTtlHours
-    corsAllowedOrigins: union([
-      staticWebApp.outputs.URL
-    ], corsAllowedOrigins)
+    corsAllowedOrigins: [
+      clinicianOrigin
+      patientOrigin
+    ]
     maximumInstanceCount: functionMaximumInstanceCount
     zoneRedundant: zoneRedundant
-  }
-}
-
-module staticWebAppBackend 'modules/static-web-app-backend.bicep' = {
-  name: 'static-web-app-backend'
-  scope: rg
-  params: {
-    staticWebAppName: staticWebApp.outputs.NAME
-    functionAppResourceId: functionApp.outputs.RESOURCE_ID
-    functionAppLocation: location
   }
 }
 
@@ -482,7 +552,7 @@ module rbac 'modules/rbac.bicep' = {
     ingestPoisonQueueName: ingestStorage.outputs.POISON_QUEUE_NAME
     deadLetterContainerName: storage.outputs.DEAD_LETTER_CONTAINER_NAME
     keyVaultName: keyVault.outputs.NAME
-    kekName: keyVault.outputs.KEY_NAME
+    kekName: kek.outputs.KEY_NAME
     cosmosAccountName: cosmos.outputs.NAME
     cosmosDatabaseName: cosmos.outputs.DATABASE_NAME
     cosmosReadWriteContainers: cosmos.outputs.READ_WRITE_CONTAINER_NAMES
@@ -502,8 +572,34 @@ module eventSubscription 'modules/eventgrid-subscription.bicep' = if (deployEven
     systemTopicName: eventGrid.outputs.NAME
     functionAppName: functionApp.outputs.NAME
     uploadsContainerName: ingestStorage.outputs.UPLOADS_CONTAINER_NAME
+    maxUploadBytes: maxUploadBytes
     deadLetterStorageAccountId: storage.outputs.RESOURCE_ID
     deadLetterContainerName: storage.outputs.DEAD_LETTER_CONTAINER_NAME
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    namePrefix: 'skinvault-${environmentName}'
+    location: location
+    tags: tags
+    alertEmailAddress: alertEmailAddress
+    applicationInsightsName: monitoring.outputs.APPLICATIONINSIGHTS_NAME
+    keyVaultName: keyVault.outputs.NAME
+    cosmosAccountName: cosmos.outputs.NAME
+    functionAppUrl: functionApp.outputs.URL
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.APPLICATIONINSIGHTS_NAME
   }
 }
 
@@ -514,6 +610,11 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.NAME
 output FUNCTION_APP_URL string = functionApp.outputs.URL
 output STATIC_WEB_APP_NAME string = staticWebApp.outputs.NAME
 output STATIC_WEB_APP_URL string = staticWebApp.outputs.URL
+output PATIENT_WEB_APP_NAME string = patientWebApp.outputs.NAME
+output PATIENT_WEB_APP_URL string = patientWebApp.outputs.URL
+output CLINICIAN_WEB_ORIGIN string = clinicianOrigin
+output PATIENT_WEB_ORIGIN string = patientOrigin
+output API_BASE_URL string = functionApp.outputs.URL
 output STORAGE_ACCOUNT_NAME string = storage.outputs.NAME
 output INGEST_STORAGE_ACCOUNT_NAME string = ingestStorage.outputs.NAME
 output INGEST_STORAGE_BLOB_ENDPOINT string = ingestStorage.outputs.BLOB_ENDPOINT
@@ -522,7 +623,7 @@ output COSMOS_ENDPOINT string = cosmos.outputs.ENDPOINT
 output COSMOS_DATABASE string = cosmos.outputs.DATABASE_NAME
 output KEY_VAULT_NAME string = keyVault.outputs.NAME
 output KEY_VAULT_URI string = keyVault.outputs.URI
-output KEK_NAME string = keyVault.outputs.KEY_NAME
+output KEK_NAME string = kek.outputs.KEY_NAME
 output ACS_ENDPOINT string = communication.outputs.ENDPOINT
 output EMAIL_SERVICE_NAME string = communication.outputs.EMAIL_SERVICE_NAME
 output EMAIL_DOMAIN_NAME string = communication.outputs.EMAIL_DOMAIN_NAME
@@ -530,3 +631,5 @@ output EMAIL_FROM_ADDRESS string = communication.outputs.EMAIL_FROM_ADDRESS
 output EVENT_GRID_SYSTEM_TOPIC_NAME string = eventGrid.outputs.NAME
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.CLIENT_ID
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.APPLICATIONINSIGHTS_NAME
+output ALERT_ACTION_GROUP_ID string = alerts.outputs.ACTION_GROUP_ID
+output WORKBOOK_ID string = workbook.outputs.WORKBOOK_ID

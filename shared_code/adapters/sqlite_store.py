@@ -217,6 +217,20 @@ class SqliteMetadataStore:
             raise Conflict(f"{container.name}/{doc_id} already exists") from None
         return {**body, ETAG: etag}
 
+    def create_under(self, container: ContainerSpec, doc: Document, *, parent_id: str) -> Document:
+        partition, doc_id, body = prepare_document(container, doc)
+        check_id(parent_id, "parent_id")
+        etag = _new_etag()
+        table = _table(container)
+        try:
+            with self._write() as conn:
+                if conn.execute(f"SELECT 1 FROM {table} WHERE partition = ? AND id = ?", (partition, parent_id)).fetchone() is None:  # noqa: S608
+                    raise NotFound(f"{container.name}/{parent_id}")
+                conn.execute(f"INSERT INTO {table} (partition, id, etag, body) VALUES (?, ?, ?, ?)", (partition, doc_id, etag, _dump(body)))  # noqa: S608
+        except sqlite3.IntegrityError:
+            raise Conflict(f"{container.name}/{doc_id} already exists") from None
+        return {**body, ETAG: etag}
+
     def read(self, container: ContainerSpec, partition: str, id: str) -> Document:
         check_partition(partition)
         check_id(id)

@@ -55,3 +55,7 @@ class RateLimited(DomainError):
     def __init__(self, detail: str, retry_after_seconds: int = 60) -> None:
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+class AlreadyTaken(DomainError):
+    status, type_slug, title = 409, "conflict", "Already used"

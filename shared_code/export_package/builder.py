@@ -18,15 +18,16 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from collections.abc import Callable, Sequence
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from shared_code.export_package.dicom import build_dicom
 from shared_code.export_package.fhir import PhotoDigest, write_bundle
 from shared_code.export_package.jpeg import NotAJpeg, dicom_ready_jpeg, inspect_jpeg, thumbnail_jpeg
 from shared_code.export_package.model import CommentInfo, ExportRequestInfo, FolderInfo, PackageStats, PhotoInfo
-from shared_code.export_package.pdf import Thumbnail, build_summary_pdf
 from shared_code.export_package.plan import ExportInputError, plan_export
 from shared_code.export_package.times import uk_local
+
+if TYPE_CHECKING:
+    from shared_code.export_package.pdf import Thumbnail
 
 BUNDLE_NAME = "fhir/bundle.json"
 SUMMARY_NAME = "summary.pdf"
@@ -68,6 +69,10 @@ def build_export_package(
     out: BinaryIO,
 ) -> PackageStats:
     """Write the export ZIP to `out`; open_photo(photo_id) returns the decrypted stored JPEG."""
+    # pydicom and fpdf2 load here, on the first export, not when a worker starts (cold start).
+    from shared_code.export_package.dicom import build_dicom
+    from shared_code.export_package.pdf import Thumbnail, build_summary_pdf
+
     plan = plan_export(info, folders, photos, comments)
     stamp = uk_local(plan.created).timetuple()[:6]
     writer = _SequentialWriter(out)

@@ -29,6 +29,10 @@ ACTIONS = {
     "reviewed": "marked your case as reviewed",
     "export-requested": "started a copy of your photos into the hospital record",
     "export-downloaded": "downloaded the copy for the hospital record",
+    "replied": "You replied to",
+    "comment-withdrawn": "withdrew a comment posted in error",
+    "noted": "added an internal note to your case",
+    "invitation-accepted": "You accepted a request for photos from",
 }
 
 

@@ -1,14 +1,20 @@
-"""The clinic's side: worklist, case view, reviewed, triage. Every read re-checks the share."""
+"""The clinic's side: worklist, case view, reviewed, triage, internal notes. Every read re-checks the share.
+
+The worklist also shows a clinic's photo requests ("Waiting for photos") and, for 30 days, cases
+whose patient stopped sharing ("Sharing ended by the patient on <date>": what the list showed
+before, nothing more, and no way into the case).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from shared_code.auth.principal import Principal
-from shared_code.domain.common import iso
-from shared_code.domain.errors import BadRequest, NotFoundError
+from shared_code.domain.common import iso, new_id
+from shared_code.domain.conversation import OUTCOME_TEXT, REMINDER_SCHEDULES, invitation_state, sharing_end_still_shown
+from shared_code.domain.errors import BadRequest, NotFoundError, RuleViolation
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, NotFound
-from shared_code.services import access, audit, clinics, concurrency, profile
+from shared_code.services import access, audit, clinics, comments, concurrency, profile, reminders
 from shared_code.services.library import folder_view, image_view
 from shared_code.services.paging import decode_token, encode_token
 
@@ -24,8 +30,23 @@ TRIAGE_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
     "required": ["outcome"],
-    "properties": {"outcome": {"enum": list(TRIAGE_OUTCOMES)}, "note": {"type": ["string", "null"], "maxLength": 2000}},
+    "properties": {
+        "outcome": {"enum": list(TRIAGE_OUTCOMES)},
+        # the clinic's internal note: never shown to the patient, never in their export or emails
+        "note": {"type": ["string", "null"], "maxLength": 2000},
+        # words for the patient, shown with the outcome's plain-English text
+        "patientMessage": {"type": ["string", "null"], "maxLength": 2000},
+        # request-more-photos only: remind the patient to photograph the shared folders
+        "reminder": {"enum": [*REMINDER_SCHEDULES, None]},
+    },
 }
+NOTE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["text"],
+    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 4000}},
+}
+OPEN, WAITING, ENDED = "open", "waiting-for-photos", "sharing-ended"
 FILTERS = {"all": {}, "new": {"hasNew": True}, "awaiting-triage": {"awaitingTriage": True}}
 
 
@@ -57,24 +78,9 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
             continuation=cont,
         )
         for case in page.items:
-            share = access.active_share(store, case["patientId"], (clinic_id,), now)
-            if share is None:
-                continue  # expired since: not listed
-            audit.by_clinician(store, now, case["patientId"], user.sub, "viewed-worklist", clinic_id, ("case", case["id"]))
-            folders = access.folders_in_scope(store, case["patientId"], share)
-            items.append(
-                {
-                    "caseId": case["id"],
-                    "clinicId": clinic_id,
-                    "patient": _patient_summary(store, case["patientId"]),
-                    "folders": [{"id": f["id"], "name": f["name"]} for f in folders],
-                    "newImageCount": case.get("newImageCount", 0),
-                    "triage": case.get("triage"),
-                    "shareExpiresAt": share["expiresAt"],
-                    "lastActivityAt": case.get("lastActivityAt"),
-                    "lastReviewedAt": case.get("lastReviewedAt"),
-                }
-            )
+            row = _worklist_row(services, user, case, now)
+            if row is not None:
+                items.append(row)
         if page.continuation:
             cont = page.continuation
             next_token = encode_token({"i": index, "c": cont})
@@ -84,6 +90,84 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
     return {"items": items, "continuationToken": next_token}
 
 
+def _row(case: dict, status: str, **fields: Any) -> dict:
+    row = {
+        "caseId": case["id"],
+        "clinicId": case["clinicId"],
+        "status": status,
+        "patient": None,
+        "folders": [],
+        "newImageCount": 0,
+        "newReplyCount": 0,
+        "triage": case.get("triage"),
+        "shareExpiresAt": None,
+        "sharingEndedAt": None,
+        "invitation": None,
+        "lastActivityAt": case.get("lastActivityAt"),
+        "lastReviewedAt": case.get("lastReviewedAt"),
+    }
+    row.update(fields)
+    return row
+
+
+def _worklist_row(services: Any, user: Principal, case: dict, now: Any) -> dict | None:
+    store, clinic_id = services.store, case["clinicId"]
+    if case.get("kind") == "invitation":
+        state = invitation_state(case, now)
+        if state not in ("pending", "accepted"):
+            _retire(services, case)  # expired: no longer waiting, so no longer read by the list
+            return None
+        invitation = {
+            "id": case["id"],
+            "email": case["email"],
+            "instruction": case.get("instruction"),
+            "expiresAt": case["expiresAt"],
+            "state": state,
+        }
+        return _row(case, WAITING, invitation=invitation)
+    if case.get("sharingEndedAt"):
+        if not sharing_end_still_shown(case["sharingEndedAt"], now):
+            _forget_ended(services, case)
+            return None
+        return _row(case, ENDED, patient=case.get("endedPatient"), sharingEndedAt=case["sharingEndedAt"])
+    share = access.active_share(store, case["patientId"], (clinic_id,), now)
+    if share is None:
+        return None  # expired since: not listed
+    audit.by_clinician(store, now, case["patientId"], user.sub, "viewed-worklist", clinic_id, ("case", case["id"]))
+    folders = access.folders_in_scope(store, case["patientId"], share)
+    return _row(
+        case,
+        WAITING if case.get("waitingForPhotos") else OPEN,
+        patient=_patient_summary(store, case["patientId"]),
+        folders=[{"id": f["id"], "name": f["name"]} for f in folders],
+        newImageCount=case.get("newImageCount", 0),
+        newReplyCount=case.get("newReplyCount", 0),
+        shareExpiresAt=share["expiresAt"],
+    )
+
+
+def _retire(services: Any, invitation: dict) -> None:
+    def change(c: dict) -> bool | None:
+        if not c.get("active"):
+            return False
+        c["active"] = False
+        return None
+
+    concurrency.modify(services.store, CLINICS, invitation, change)
+
+
+def _forget_ended(services: Any, case: dict) -> None:
+    """Thirty days after the patient stopped sharing, the case leaves the list and its summary goes."""
+
+    def change(c: dict) -> bool | None:
+        if not c.get("sharingEndedAt"):
+            return False  # shared again meanwhile
+        c.update({"active": False, "endedPatient": None})
+        return None
+
+    concurrency.modify(services.store, CLINICS, case, change)
+
+
 def find_case(store: Any, clinic_ids: tuple[str, ...], case_id: str) -> dict:
     """A case of one of these clinics, or 404."""
     for clinic_id in clinic_ids:
@@ -91,19 +175,20 @@ def find_case(store: Any, clinic_ids: tuple[str, ...], case_id: str) -> dict:
             case = store.read(CLINICS, clinic_id, case_id)
         except NotFound:
             continue
-        if case.get("type") == "case":
+        if case.get("type") == "case" and case.get("kind") != "invitation":
             return case
     raise NotFoundError()
 
 
-def _case_for(services: Any, user: Principal, case_id: str, action: str) -> tuple[dict, dict]:
-    """(case, active share) or 404. Audits the access."""
+def _case_for(services: Any, user: Principal, case_id: str, action: str | None, target: tuple[str, str] | None = None) -> tuple[dict, dict]:
+    """(case, active share) or 404. Audits the access as `action` (on `target`, else the case) unless None."""
     store, now = services.store, services.clock.now()
     case = find_case(store, user.clinic_ids, case_id)
     share = access.active_share(store, case["patientId"], (case["clinicId"],), now)
     if share is None:
         raise NotFoundError()
-    audit.by_clinician(store, now, case["patientId"], user.sub, action, case["clinicId"], ("case", case_id))
+    if action is not None:
+        audit.by_clinician(store, now, case["patientId"], user.sub, action, case["clinicId"], target or ("case", case_id))
     return case, share
 
 
@@ -123,6 +208,8 @@ def get_case(services: Any, user: Principal, case_id: str) -> dict:
         "triage": case.get("triage"),
         "lastReviewedAt": case.get("lastReviewedAt"),
         "newImageCount": case.get("newImageCount", 0),
+        "newReplyCount": case.get("newReplyCount", 0),
+        "waitingForPhotos": bool(case.get("waitingForPhotos")),
         "folders": folders,
     }
 
@@ -140,18 +227,24 @@ def mark_reviewed(services: Any, user: Principal, case_id: str) -> dict:
     now = iso(services.clock.now())
 
     def change(c: dict) -> None:
-        c.update({"lastReviewedAt": now, "newImageCount": 0, "hasNew": False})
+        c.update({"lastReviewedAt": now, "newImageCount": 0, "newReplyCount": 0, "hasNew": False})
 
     updated = _update_case(services, case, change)
     return {"caseId": case_id, "lastReviewedAt": updated["lastReviewedAt"]}
 
 
 def set_triage(services: Any, user: Principal, case_id: str, body: dict) -> dict:
-    case, _ = _case_for(services, user, case_id, "triaged")
+    outcome, every = body["outcome"], body.get("reminder")
+    if every and outcome != "request-more-photos":
+        raise RuleViolation("A reminder goes with request-more-photos only.")
+    case, share = _case_for(services, user, case_id, "triaged")
     now = services.clock.now()
     triage = {
-        "outcome": body["outcome"],
+        "outcome": outcome,
         "note": (body.get("note") or "").strip() or None,
+        "patientMessage": (body.get("patientMessage") or "").strip() or None,
+        "patientText": OUTCOME_TEXT[outcome],
+        "reminder": every,
         "recordedAt": iso(now),
         "recordedBy": clinics.member_name(services.store, case["clinicId"], user.sub),
     }
@@ -160,12 +253,57 @@ def set_triage(services: Any, user: Principal, case_id: str, body: dict) -> dict
         c.update({"triage": triage, "awaitingTriage": False, "lastActivityAt": iso(now)})
 
     _update_case(services, case, change)
-    if body["outcome"] == "request-more-photos":
+    message = comments.record_outcome_message(services, case, share, user, outcome, triage["patientMessage"])
+    if every:
+        folder_ids = [f["id"] for f in access.folders_in_scope(services.store, case["patientId"], share)]
+        reminders.set_for_folders(services, case["patientId"], folder_ids, every, {"kind": "clinic", "clinicId": case["clinicId"]})
+    if outcome == "request-more-photos":
         services.queue.send(
             NOTIFICATIONS_QUEUE,
             {"kind": "more-photos-requested", "clinicId": case["clinicId"], "caseId": case_id, "patientId": case["patientId"], "at": iso(now)},
         )
+    else:
+        comments.tell_patient(services, case["patientId"], case["clinicId"], message["id"])
     return triage
+
+
+# ----------------------------------------------------------------------------- the conversation, clinic side
+def withdraw_comment(services: Any, user: Principal, case_id: str, comment_id: str) -> dict:
+    """Withdraw one of the clinic's messages to the patient posted in error (audited, kept as withdrawn)."""
+    case, _ = _case_for(services, user, case_id, None)
+    withdrawn, changed = comments.withdraw(services, user, case, comment_id)
+    if changed:
+        now = services.clock.now()
+        audit.by_clinician(services.store, now, case["patientId"], user.sub, "comment-withdrawn", case["clinicId"], ("comment", comment_id))
+    return withdrawn
+
+
+def note_view(doc: dict) -> dict:
+    return {"id": doc["id"], "caseId": doc["caseId"], "author": {"name": doc["authorName"]}, "text": doc["text"], "createdAt": doc["createdAt"]}
+
+
+def add_note(services: Any, user: Principal, case_id: str, text: str) -> dict:
+    """An internal note: the clinic's own, kept in the clinic's partition, never the patient's to see."""
+    if not text.strip():
+        raise RuleViolation("A note needs some text.")
+    case, _ = _case_for(services, user, case_id, "noted")
+    doc = {
+        "id": new_id("note"),
+        "clinicId": case["clinicId"],
+        "type": "case-note",
+        "caseId": case["id"],
+        "authorSub": user.sub,
+        "authorName": clinics.member_name(services.store, case["clinicId"], user.sub),
+        "text": text.strip(),
+        "createdAt": iso(services.clock.now()),
+    }
+    return note_view(services.store.create(CLINICS, doc))
+
+
+def list_notes(services: Any, user: Principal, case_id: str) -> dict:
+    case, _ = _case_for(services, user, case_id, None)  # the clinic's own notes: no patient data is read
+    page = services.store.query(CLINICS, case["clinicId"], where={"type": "case-note", "caseId": case["id"]}, order_by="createdAt", limit=500)
+    return {"items": [note_view(n) for n in page.items], "continuationToken": None}
 
 
 def note_new_image(services: Any, clinic_id: str, patient_id: str) -> str:
@@ -180,7 +318,7 @@ def note_new_image(services: Any, clinic_id: str, patient_id: str) -> str:
     now = iso(services.clock.now())
 
     def change(c: dict) -> None:
-        c.update({"newImageCount": c.get("newImageCount", 0) + 1, "hasNew": True, "lastActivityAt": now})
+        c.update({"newImageCount": c.get("newImageCount", 0) + 1, "hasNew": True, "lastActivityAt": now, "waitingForPhotos": False})
 
     _update_case(services, case, change)
     return case_id

@@ -22,7 +22,7 @@ from shared_code.domain.common import iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
-from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
+from shared_code.services import access, audit, cases, clinics, concurrency, paging, pending_work, profile
 from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all
@@ -39,6 +39,7 @@ EXPORT_SCHEMA = {
     },
 }
 CHUNK = 4 * 1024 * 1024
+EXPORT_STUCK_AFTER = timedelta(minutes=30)  # 100 photos of 5 MB build in about a minute
 SPOOL = 16 * 1024 * 1024
 
 
@@ -84,6 +85,8 @@ def request_export(services: Any, user: Principal, body: dict) -> dict:
         "sizeBytes": None,
     }
     access.register_owner(store, "exp", export_id, patient_id)
+    # Due when any export has long finished: the reconciliation timer ends one still queued/running.
+    pending_work.record(store, pending_work.EXPORT, patient_id, export_id, now + EXPORT_STUCK_AFTER)
     store.create(PATIENTS, doc)
     audit.by_clinician(store, now, patient_id, user.sub, "export-requested", clinic_id, ("export", export_id))
     services.queue.send(EXPORT_JOBS_QUEUE, {"exportId": export_id, "patientId": patient_id})
@@ -222,7 +225,7 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
     comments = [
         c
         for c in paging.fetch_all(store, PATIENTS, patient_id, where={"type": "comment", "clinicId": doc["clinicId"]}, order_by="createdAt")
-        if c["targetId"] in set(doc["imageIds"]) | set(folder_ids)
+        if c["targetId"] in set(doc["imageIds"]) | set(folder_ids) and not c.get("withdrawnAt")  # posted in error: not for the record
     ]
     triage = case.get("triage")
     info = pkg.ExportRequestInfo(

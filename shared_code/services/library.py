@@ -12,11 +12,13 @@ from shared_code.domain.common import iso, new_id, public_view
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
-from shared_code.services import access, paging
+from shared_code.services import access, deletion, paging, pending_work
+from shared_code.services.deletion import upload_blob_name
 from shared_code.services.export_scope import end_exports_out_of_scope
 from shared_code.services.plaintext import read_all
 
 RENDITIONS = ("original", "thumbnail", "preview")
+UPLOAD_SETTLE_TIME = timedelta(minutes=10)  # after the upload link expires, before the timer looks
 
 
 # ----------------------------------------------------------------------------- folders
@@ -76,18 +78,11 @@ def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
     folder, _ = access.folder_for(services, user, folder_id)
     if user.kind != PATIENT:
         raise NotFoundError()
-    for image in paging.fetch_all(services.store, PATIENTS, user.patient_id, where={"type": "image", "folderId": folder_id}, order_by="capturedAt"):
-        _delete_image_everywhere(services, image)
-    services.store.delete(PATIENTS, user.patient_id, folder_id)
-    access.forget_owner(services.store, "fld", folder_id)
+    deletion.delete_folder(services, user.patient_id, folder["id"])
     end_exports_out_of_scope(services, user.patient_id)
 
 
 # ----------------------------------------------------------------------------- uploads
-def upload_blob_name(patient_id: str, image_id: str) -> str:
-    return f"{patient_id}/{image_id}"
-
-
 def image_blob_name(patient_id: str, image_id: str, rendition: str) -> str:
     return f"{patient_id}/{image_id}/{rendition}.jpg"
 
@@ -126,15 +121,25 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
         # the trace of this request, continued by the upload trigger (issue 18); ids only
         "traceContext": telemetry.trace_context() or None,
     }
+    # Due when the link has long expired: the timer then re-drives or rejects a photo still pending.
+    pending_work.record(services.store, pending_work.UPLOAD, user.patient_id, image_id, expires + UPLOAD_SETTLE_TIME)
     access.register_owner(services.store, "img", image_id, user.patient_id, folder["id"])
-    services.store.create(PATIENTS, doc)
+    try:
+        # One atomic step with the folder check: a folder deleted a moment ago gets no new photo.
+        services.store.create_under(PATIENTS, doc, parent_id=folder["id"])
+    except NotFound:
+        access.forget_owner(services.store, "img", image_id)
+        raise NotFoundError() from None
+    return {"uploadId": image_id, "uploadUrl": url, "expiresAt": iso(expires), "encryption": upload_key(services)}
+
+
+def upload_key(services: Any) -> dict:
+    """The current version of the key-encryption key's public half, as the phone wraps content keys
+    with it (Azure Storage client-side encryption v2, RSA-OAEP-256). The patient app caches it to
+    encrypt photos taken offline; processing accepts every version of the configured key, so a photo
+    wrapped under a version that has since been rotated out is still accepted."""
     jwk = services.kek.public_jwk()
-    return {
-        "uploadId": image_id,
-        "uploadUrl": url,
-        "expiresAt": iso(expires),
-        "encryption": {"protocol": "2.0", "kid": jwk["kid"], "alg": jwk["alg"], "jwk": jwk},
-    }
+    return {"protocol": "2.0", "kid": jwk["kid"], "alg": jwk["alg"], "jwk": jwk}
 
 
 # ----------------------------------------------------------------------------- images
@@ -178,25 +183,20 @@ def delete_image(services: Any, user: Principal, image_id: str) -> None:
     if user.kind != PATIENT:
         raise NotFoundError()
     image, _ = access.image_for(services, user, image_id)
-    _delete_image_everywhere(services, image)
+    deletion.delete_image(services, image["patientId"], image["id"])
     end_exports_out_of_scope(services, user.patient_id)
-
-
-def _delete_image_everywhere(services: Any, image: dict) -> None:
-    pid, iid = image["patientId"], image["id"]
-    services.blobs.delete(UPLOADS, upload_blob_name(pid, iid))
-    services.blobs.delete_prefix(IMAGES, f"{pid}/{iid}/")
-    try:
-        services.store.delete(PATIENTS, pid, iid)
-    except NotFound:
-        pass
-    access.forget_owner(services.store, "img", iid)
 
 
 def image_content(services: Any, user: Principal, image_id: str, size: str) -> tuple[bytes, str]:
     image, acc = access.image_for(services, user, image_id, action="viewed-image-content")
     if image.get("status") != "ready":
         raise RuleViolation("This photo is not ready to view." if image.get("status") == "pending" else "This photo was not accepted.")
-    data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
+    try:
+        data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
+    except NotFound:
+        # A ready photo without this rendition: the timer makes it again from the original, or
+        # marks the photo lost, at its next run (a point on the work list, not a scan).
+        pending_work.record(services.store, pending_work.CHECK_RENDITIONS, acc.patient_id, image_id, services.clock.now())
+        raise
     captured = (image.get("capturedAt") or "")[:10]
     return data, f"skinvault-{captured}-{size}.jpg"

@@ -1,9 +1,11 @@
 """Notification emails, sent from queue messages that carry ids only.
 
 No email carries a patient's name, NHS number, date of birth, body site, condition, notes or an
-image: only that there is something to see and a sign-in link. Each notification has a
-deterministic message id so a message delivered twice is sent once; new-photo emails are limited
-to one per case per window.
+image: only that there is something to see and a sign-in link. Clinic emails link to the clinician
+app; patient emails link to the patient app (`/app/`), never the clinician app. Each notification
+has a deterministic message id so a message delivered twice is sent once; new-photo and reply
+emails are limited to one per case per window, and "your clinic has sent you a message" emails to
+one per patient per window.
 """
 
 from __future__ import annotations
@@ -13,13 +15,21 @@ from datetime import timedelta
 from typing import Any
 
 from shared_code.domain.common import iso, parse_instant, stable_id
+from shared_code.domain.conversation import PENDING, invitation_state
 from shared_code.domain.errors import NotFoundError
-from shared_code.ports import LOOKUPS, EmailMessage
+from shared_code.ports import CLINICS, LOOKUPS, PATIENTS, EmailMessage, NotFound
 from shared_code.services import clinics, concurrency, profile
 
 log = logging.getLogger("skinvault.notifications")
 
-KINDS = ("share-granted", "new-images", "more-photos-requested")
+KINDS = ("share-granted", "new-images", "more-photos-requested", "clinic-message", "patient-reply", "invitation", "sharing-ended")
+# the ids each conversation notification needs (a message without them cannot be acted on)
+NEEDS = {
+    "clinic-message": ("patientId", "messageId"),
+    "patient-reply": ("caseId", "commentId"),
+    "invitation": ("invitationId",),
+    "sharing-ended": ("caseId",),
+}
 
 
 def _clinic_email(services: Any, clinic: dict, subject: str, lead: str, message_id: str) -> EmailMessage:
@@ -30,6 +40,15 @@ def _clinic_email(services: Any, clinic: dict, subject: str, lead: str, message_
         "<p>This email has no patient details by design. Please do not reply.</p>"
     )
     return EmailMessage(to=clinic["notificationEmail"], subject=subject, text=text, html=html, message_id=message_id)
+
+
+def _patient_email(services: Any, to: str, subject: str, lead: str, message_id: str, query: str = "") -> EmailMessage:
+    link = f"{services.settings.public_base_url}/app/{query}"
+    text = f"{lead}\n\nOpen SkinVault to see it: {link}\n\nThis email has no health details by design. Please do not reply."
+    html = (
+        f'<p>{lead}</p><p><a href="{link}">Open SkinVault</a> to see it.</p><p>This email has no health details by design. Please do not reply.</p>'
+    )
+    return EmailMessage(to=to, subject=subject, text=text, html=html, message_id=message_id)
 
 
 def handle(services: Any, message: dict) -> str:
@@ -55,33 +74,58 @@ def handle(services: Any, message: dict) -> str:
         return "sent"
     if kind == "new-images":
         return _new_images(services, clinic, str(message["caseId"]), str(message["imageId"]))
+    if kind in NEEDS and not all(isinstance(message.get(f), str) and message[f] for f in NEEDS[kind]):
+        log.warning("notification without its ids dropped kind=%s", kind)
+        return "skipped"
+    if kind == "clinic-message":
+        return _clinic_message(services, message)
+    if kind == "patient-reply":
+        return _patient_reply(services, clinic, message["caseId"], message["commentId"])
+    if kind == "invitation":
+        return _invitation(services, clinic, message["invitationId"])
+    if kind == "sharing-ended":
+        mail = _clinic_email(
+            services,
+            clinic,
+            "A patient has stopped sharing photos",
+            f"A patient has stopped sharing photos with {clinic['name']}. Their case stays on your worklist for 30 days, without photos.",
+            stable_id("mail", "sharing-ended", str(message["caseId"]), str(message.get("at", ""))),
+        )
+        services.email.send(mail)
+        log.info("notification sent kind=sharing-ended case_id=%s", message["caseId"])
+        return "sent"
     return _more_photos(services, clinic, message)
 
 
-def _new_images(services: Any, clinic: dict, case_id: str, image_id: str) -> str:
-    store, now = services.store, services.clock.now()
+def _claim_window(services: Any, key: str, item_id: str) -> bool:
+    """Whether the message about `item_id` may send the email coalesced under `key` (one per window).
+
+    The window is claimed before sending, so that messages processed together (the host hands a
+    batch to concurrent invocations) send one email between them, not one each. A redelivery of the
+    message that holds the claim sends again with the same message id (the sender dedupes)."""
+    now = services.clock.now()
     window = timedelta(minutes=services.settings.notification_window_minutes)
-    key = f"notify-case:{case_id}"
-    # Claim the case's window before sending, so that messages processed together (the host hands
-    # a batch to concurrent invocations) send one email between them, not one each. A redelivery of
-    # the message that holds the claim sends again with the same message id (the sender dedupes).
     send = False
 
     def claim(marker: dict) -> bool | None:
         nonlocal send
-        if marker.get("imageId") == image_id:
+        if marker.get("imageId") == item_id:
             send = True  # this message holds the claim (a redelivery)
             return False
         if marker.get("sentAt") and parse_instant(marker["sentAt"]) + window > now:
             send = False
             return False
-        marker.update(sentAt=iso(now), imageId=image_id)
+        marker.update(sentAt=iso(now), imageId=item_id)
         send = True
         return None
 
     # a lost race re-reads and re-decides; after 5, PreconditionFailed: the host retries the message
-    concurrency.modify(store, LOOKUPS, (key, key), claim, create=lambda: {"id": key, "key": key})
-    if not send:
+    concurrency.modify(services.store, LOOKUPS, (key, key), claim, create=lambda: {"id": key, "key": key})
+    return send
+
+
+def _new_images(services: Any, clinic: dict, case_id: str, image_id: str) -> str:
+    if not _claim_window(services, f"notify-case:{case_id}", image_id):
         log.info("notification throttled kind=new-images case_id=%s", case_id)
         return "throttled"
     mail = _clinic_email(
@@ -100,14 +144,80 @@ def _more_photos(services: Any, clinic: dict, message: dict) -> str:
     prof = profile.read_profile(services.store, str(message.get("patientId", "")))
     if not prof or not prof.get("email"):
         return "skipped"
-    link = f"{services.settings.public_base_url}/"
-    mail = EmailMessage(
-        to=prof["email"],
-        subject="Your clinic has asked for more photos",
-        text=f"{clinic['name']} has asked you for more photos. Open the SkinVault app to see what they need.\n\n{link}\n\nPlease do not reply to this email.",
-        html=f"<p>{clinic['name']} has asked you for more photos. Open the SkinVault app to see what they need.</p><p>Please do not reply to this email.</p>",
-        message_id=stable_id("mail", "more-photos", str(message["caseId"]), str(message.get("at", ""))),
+    mail = _patient_email(
+        services,
+        prof["email"],
+        "Your clinic has asked for more photos",
+        f"{clinic['name']} has asked you for more photos. Open the SkinVault app to see what they need.",
+        stable_id("mail", "more-photos", str(message["caseId"]), str(message.get("at", ""))),
     )
     services.email.send(mail)
     log.info("notification sent kind=more-photos-requested case_id=%s", message["caseId"])
+    return "sent"
+
+
+def _clinic_message(services: Any, message: dict) -> str:
+    """ "Your clinic has sent you a message": to the patient's address if they gave one, at most one
+    per window however many messages the clinic sends; nothing if the message was withdrawn."""
+    patient_id, message_id = message["patientId"], message["messageId"]
+    prof = profile.read_profile(services.store, patient_id)
+    email = (prof or {}).get("email")
+    if not email:
+        return "skipped"
+    try:
+        sent = services.store.read(PATIENTS, patient_id, message_id)
+    except NotFound:
+        return "skipped"
+    if sent.get("withdrawnAt"):
+        return "skipped"
+    if not _claim_window(services, f"notify-patient:{patient_id}", message_id):
+        log.info("notification throttled kind=clinic-message")
+        return "throttled"
+    mail = _patient_email(
+        services,
+        email,
+        "Your clinic has sent you a message in SkinVault",
+        "Your clinic has sent you a message in SkinVault.",
+        stable_id("mail", "clinic-message", patient_id, message_id),
+    )
+    services.email.send(mail)
+    log.info("notification sent kind=clinic-message message_id=%s", mail.message_id)
+    return "sent"
+
+
+def _patient_reply(services: Any, clinic: dict, case_id: str, comment_id: str) -> str:
+    if not _claim_window(services, f"notify-reply:{case_id}", comment_id):
+        log.info("notification throttled kind=patient-reply case_id=%s", case_id)
+        return "throttled"
+    mail = _clinic_email(
+        services,
+        clinic,
+        "A patient has replied",
+        f"A patient has replied to {clinic['name']} in SkinVault.",
+        stable_id("mail", "patient-reply", case_id, comment_id),
+    )
+    services.email.send(mail)
+    log.info("notification sent kind=patient-reply case_id=%s", case_id)
+    return "sent"
+
+
+def _invitation(services: Any, clinic: dict, invitation_id: str) -> str:
+    """The photo request: a link to the patient app with the one-time code. The clinic's instruction
+    is not in the email (it may be clinical): the patient reads it in the app."""
+    try:
+        invitation = services.store.read(CLINICS, clinic["id"], invitation_id)
+    except NotFound:
+        return "skipped"
+    if invitation_state(invitation, services.clock.now()) != PENDING:
+        return "skipped"
+    mail = _patient_email(
+        services,
+        invitation["email"],
+        "Your clinic has asked you to share photos",
+        "Your clinic has asked you to share photos with them through SkinVault. The link works once and for 14 days.",
+        stable_id("mail", "invitation", invitation_id),
+        query=f"?invite={invitation['code']}",
+    )
+    services.email.send(mail)
+    log.info("notification sent kind=invitation invitation_id=%s", invitation_id)
     return "sent"

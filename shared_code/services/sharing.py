@@ -14,7 +14,7 @@ from shared_code.domain.common import iso, new_id, parse_instant, public_view, s
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, share_state
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
-from shared_code.services import access, audit, clinics, concurrency, consent, paging
+from shared_code.services import access, audit, clinics, concurrency, consent, invitations, paging, profile
 from shared_code.services.export_scope import end_exports_out_of_scope
 
 SHARE_SCHEMA = {
@@ -101,6 +101,8 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
     created = _replace_others(services, created, now)
     end_exports_out_of_scope(services, user.patient_id)  # a narrower share ends exports of what it no longer covers
     case_id = _open_case(services, clinic["id"], user.patient_id, created, now)
+    if share_state(created, now) == ACTIVE:
+        invitations.complete_for_share(services, user.patient_id, clinic["id"], created, case_id)
     audit.by_patient(store, now, user.patient_id, "share-granted", clinic["id"], ("share", created["id"]))
     services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "share-granted", "clinicId": clinic["id"], "shareId": created["id"], "caseId": case_id})
     return share_view(created, now, clinic["name"])
@@ -150,7 +152,9 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
 
     def renew(case: dict) -> None:
         # a (new or renewed) share is something new for the clinic to look at: it shows under filter=new
-        case.update({"active": True, "shareId": share["id"], "lastActivityAt": iso(now), "hasNew": True})
+        case.update(
+            {"active": True, "shareId": share["id"], "lastActivityAt": iso(now), "hasNew": True, "sharingEndedAt": None, "endedPatient": None}
+        )
 
     concurrency.modify(services.store, CLINICS, (clinic_id, case_id), renew, create=new_case)
     return case_id
@@ -178,15 +182,40 @@ def revoke(services: Any, user: Principal, share_id: str) -> dict:
     if share_state(share, now) == ACTIVE:
         share = _end(services, share, now, reason="revoked")
         end_exports_out_of_scope(services, user.patient_id)
-        _close_case_if_no_share(services, share["clinicId"], user.patient_id, now)
+        _close_case_if_no_share(services, share["clinicId"], user.patient_id, now, ended_by_patient=True)
         audit.by_patient(store, now, user.patient_id, "share-revoked", share["clinicId"], ("share", share_id))
     return share_view(share, now)
 
 
-def _close_case_if_no_share(services: Any, clinic_id: str, patient_id: str, now: Any) -> None:
+def _close_case_if_no_share(services: Any, clinic_id: str, patient_id: str, now: Any, *, ended_by_patient: bool = False) -> None:
+    """No share left: the case leaves the worklist. When the patient stopped sharing, it stays 30 days
+    as "Sharing ended by the patient" with the summary the worklist showed, and the clinic is told."""
     if _active_shares_with(services.store, patient_id, clinic_id, now):
         return
-    concurrency.modify(services.store, CLINICS, (clinic_id, case_id_for(clinic_id, patient_id)), lambda case: case.update(active=False))
+    case_id = case_id_for(clinic_id, patient_id)
+    if not ended_by_patient:
+        concurrency.modify(services.store, CLINICS, (clinic_id, case_id), lambda case: case.update(active=False))
+        return
+    prof = profile.read_profile(services.store, patient_id) or {}
+    summary = {"displayName": prof.get("displayName") or "", "dateOfBirth": prof.get("dateOfBirth"), "nhsNumber": prof.get("nhsNumber")}
+
+    def ended(case: dict) -> bool | None:
+        if not case.get("active"):
+            return False
+        case.update(
+            {
+                "sharingEndedAt": iso(now),
+                "endedPatient": summary,
+                "lastActivityAt": iso(now),
+                "hasNew": False,
+                "awaitingTriage": False,
+                "waitingForPhotos": False,
+            }
+        )
+        return None
+
+    if concurrency.modify(services.store, CLINICS, (clinic_id, case_id), ended) is not None:
+        services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "sharing-ended", "clinicId": clinic_id, "caseId": case_id, "at": iso(now)})
 
 
 def list_shares(services: Any, user: Principal, limit: int, token: str | None) -> dict:

@@ -82,6 +82,12 @@ class FakeBlobStore:
             if c == container and n.startswith(prefix):
                 yield BlobInfo(name=n, etag="etag", size=len(data), metadata=meta)
 
+    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+        items = [i for i in self.list(container, prefix) if continuation is None or i.name > continuation]
+        more = len(items) > limit
+        items = items[:limit]
+        return items, (items[-1].name if more else None)
+
     def upload_url(self, container: str, name: str, expires_at: datetime) -> str:
         self._check()
         return f"https://fake.blob.local/{container}/{name}?se={expires_at.isoformat()}&sp=cw&sig=fake"

@@ -12,7 +12,8 @@ plus another patient, an admin, and a caller with no token.
 
 Each cell asserts the status and that nothing of the owner's leaked: a denied response (and any
 response to someone with no right to F1) contains none of the owner's ids, names or notes. A
-denied call changes nothing of the owner's and writes nothing to the owner's audit trail.
+denied call changes nothing of the owner's and writes nothing to the owner's audit trail. The
+clinic's internal note and its triage note never reach a patient, whatever they call.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ I1_NOTES = "Taken the morning after the sunburn"
 IMAGE_COMMENT = "Pigment network looks regular"
 FOLDER_COMMENT = "Please add a close-up with a ruler"
 F2_NAME = "Scalp patch"
+INTERNAL_NOTE = "Discussed at MDT: likely dysplastic"
+TRIAGE_NOTE = "Internal: consider punch biopsy"
+PATIENT_MESSAGE = "Nothing worrying; we will see you in spring"
 
 ACTORS = ("owner", "other-patient", "clinician", "other-clinic", "revoked", "expired", "uncovered", "admin", "anonymous")
 
@@ -93,7 +97,11 @@ def world(tmp_path_factory) -> World:
         grant_share(client, owner, clinic["D"], folder_ids=[f1], days=2)
         grant_share(client, owner, clinic["E"], folder_ids=[f2])
         ok(client.post(f"/api/images/{i1}/comments", token=doc["clinician"].token, json={"text": IMAGE_COMMENT}), 201)
-        ok(client.post(f"/api/folders/{f1}/comments", token=doc["clinician"].token, json={"text": FOLDER_COMMENT}), 201)
+        folder_comment = ok(client.post(f"/api/folders/{f1}/comments", token=doc["clinician"].token, json={"text": FOLDER_COMMENT}), 201)["id"]
+        case_a = case_id_for(clinic["A"], owner_pid)
+        ok(client.post(f"/api/clinic/cases/{case_a}/notes", token=doc["clinician"].token, json={"text": INTERNAL_NOTE}), 201)
+        triage = {"outcome": "routine-follow-up", "note": TRIAGE_NOTE, "patientMessage": PATIENT_MESSAGE}
+        ok(client.put(f"/api/clinic/cases/{case_a}/triage", token=doc["clinician"].token, json=triage))
         ok(client.delete(f"/api/shares/{share_c}", token=owner))
         services.clock.advance(days=3)  # D's share has now expired; the others run for a year
         services.queue.take("notifications")
@@ -105,7 +113,16 @@ def world(tmp_path_factory) -> World:
         tokens.update({k: v.token for k, v in doc.items()})
         f1_markers = (f1, F1_NAME, F1_NOTES, F1_CONDITION, i1, I1_NOTES, IMAGE_COMMENT, FOLDER_COMMENT)
         all_markers = (*f1_markers, owner_pid, OWNER_NAME, OWNER_NHS, OWNER_DOB, f2, F2_NAME, i2, share_a, *case.values())
-        ids = {"folder": f1, "folder2": f2, "image": i1, "image2": i2, "share": share_a, "owner": owner_pid, "clinicB": clinic["B"]}
+        ids = {
+            "folder": f1,
+            "folder2": f2,
+            "image": i1,
+            "image2": i2,
+            "share": share_a,
+            "owner": owner_pid,
+            "clinicB": clinic["B"],
+            "comment": folder_comment,
+        }
         return World(services, tokens, ids, case_of, all_markers, f1_markers)
     finally:
         bootstrap.override(None)
@@ -140,6 +157,14 @@ ENDPOINTS: dict[str, tuple[str, str, object]] = {
     "get-case": ("GET", "/api/clinic/cases/{case}", None),
     "mark-reviewed": ("POST", "/api/clinic/cases/{case}/reviewed", None),
     "set-triage": ("PUT", "/api/clinic/cases/{case}/triage", {"outcome": "routine-follow-up", "note": "Seen"}),
+    "list-folder-messages": ("GET", "/api/folders/{folder}/messages", None),
+    "list-my-messages": ("GET", "/api/messages", None),
+    "withdraw-comment": ("POST", "/api/clinic/cases/{case}/comments/{comment}/withdraw", None),
+    "list-case-notes": ("GET", "/api/clinic/cases/{case}/notes", None),
+    "add-case-note": ("POST", "/api/clinic/cases/{case}/notes", {"text": "Another internal note"}),
+    "list-reminders": ("GET", "/api/reminders", None),
+    "set-reminder": ("PUT", "/api/folders/{folder}/reminder", {"every": "2w"}),
+    "remove-reminder": ("DELETE", "/api/folders/{folder}/reminder", None),
 }
 
 
@@ -166,7 +191,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "list-image-comments": row(200, clinician=200),
     "add-image-comment": row(404, clinician=201),  # comments are the clinic's; patients read them
     "list-folder-comments": row(200, clinician=200),
-    "add-folder-comment": row(404, clinician=201),
+    "add-folder-comment": row(201, clinician=201),  # the owner's reply to the clinic that sees F1
     "list-shares": row(200, other_patient=200),
     "grant-share": row(201, other_patient=422),  # "you can only share your own folders"
     "revoke-share": row(200),
@@ -179,6 +204,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     "get-case": row(404, clinician=200, uncovered=200),
     "mark-reviewed": row(404, clinician=200, uncovered=200),
     "set-triage": row(404, clinician=200, uncovered=200),
+    "list-folder-messages": row(200, clinician=200),
+    "list-my-messages": row(200, other_patient=200),
+    "withdraw-comment": row(404, clinician=200),  # the comment is Clinic A's: E's clinician cannot touch it
+    "list-case-notes": row(404, clinician=200, uncovered=200),
+    "add-case-note": row(404, clinician=201, uncovered=201),
+    "list-reminders": row(200, other_patient=200),
+    "set-reminder": row(200),
+    "remove-reminder": row(204),
 }
 assert set(EXPECTED) == set(ENDPOINTS)
 
@@ -194,7 +227,15 @@ MUST_SHOW = {
     ("owner", "get-folder"): "folder",
     ("owner", "get-image"): "image",
     ("owner", "list-shares"): "share",
+    ("owner", "list-folder-messages"): "comment",
+    ("owner", "list-my-messages"): "comment",
+    ("clinician", "list-folder-messages"): "comment",
 }
+# For 30 days after the patient stopped sharing, that clinic's worklist keeps what it showed before
+# (the patient summary and the case id), marked as ended: nothing else of the owner's.
+ENDED_ROW = {("list-cases", "revoked"): (OWNER_NAME, OWNER_NHS, OWNER_DOB)}
+# The clinic's own words, which no patient response may contain (the patient's export included).
+CLINIC_ONLY = (INTERNAL_NOTE, TRIAGE_NOTE)
 # Actors whose successful calls may legitimately change the owner's data or audit trail.
 MAY_WRITE = {"owner", "clinician", "uncovered"}
 
@@ -214,7 +255,11 @@ def _snapshot(services: Services, world: World) -> tuple:
 def _url_and_body(world: World, endpoint: str, actor: str) -> tuple[str, str, object]:
     method, template, body = ENDPOINTS[endpoint]
     url = template.format(
-        folder=world.ids["folder"], image=world.ids["image"], share=world.ids["share"], case=world.case_of[actor] if "{case}" in template else ""
+        folder=world.ids["folder"],
+        image=world.ids["image"],
+        share=world.ids["share"],
+        comment=world.ids["comment"],
+        case=world.case_of[actor] if "{case}" in template else "",
     )
     if body == "share-body":
         body = {
@@ -247,12 +292,23 @@ def test_patient_data_endpoint_answers_each_caller_as_the_rules_say(world, endpo
         assert reply.json()["status"] == expected
     text = reply.body.decode("utf-8", errors="replace")
     if reply.status >= 400 or actor not in MAY_WRITE:
-        leaked = [m for m in world.all_markers if m in text]
+        allowed = (*ENDED_ROW[(endpoint, actor)], world.case_of[actor]) if (endpoint, actor) in ENDED_ROW else ()
+        leaked = [m for m in world.all_markers if m in text and m not in allowed]
         assert not leaked, f"{endpoint} leaked the owner's data to {actor}: {leaked}"
         assert after == before, f"{endpoint} by {actor} changed the owner's data or audit trail"
     elif actor == "uncovered":
         leaked = [m for m in world.f1_markers if m in text]
         assert not leaked, f"{endpoint} showed an unshared folder to a clinic: {leaked}"
+
+    if actor in ("owner", "other-patient", "anonymous"):
+        shown = [m for m in CLINIC_ONLY if m in text]
+        assert not shown, f"{endpoint} showed the clinic's internal notes to a patient: {shown}"
+    if endpoint == "list-my-messages" and actor == "owner":
+        assert PATIENT_MESSAGE in text  # the message the clinician wrote for the patient reaches them
+
+    if (endpoint, actor) in ENDED_ROW:
+        (ended,) = reply.json()["items"]
+        assert ended["caseId"] == world.case_of[actor] and ended["status"] == "sharing-ended" and ended["folders"] == []
 
     wanted = MUST_SHOW.get((actor, endpoint))
     if wanted:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared_code.adapters.sqlite_store import SqliteMetadataStore
+from shared_code.domain.common import iso
+from shared_code.domain.conversation import OUTCOME_TEXT
 from shared_code.ports import CLINICS, IMAGES
 from shared_code.services import cases
 from tests.support.library_helpers import (
@@ -71,7 +73,15 @@ def test_triage_takes_the_case_out_of_awaiting_triage(scene, client):
     token = scene.doctor.token
     r = client.put(f"/api/clinic/cases/{scene.case_id()}/triage", token=token, json={"outcome": "list-for-excision", "note": " Book in "})
     triage = ok(r)
-    assert triage == {"outcome": "list-for-excision", "note": "Book in", "recordedAt": "2026-11-27T10:00:00Z", "recordedBy": "Dr Dana Scully"}
+    assert triage == {
+        "outcome": "list-for-excision",
+        "note": "Book in",
+        "patientMessage": None,
+        "patientText": OUTCOME_TEXT["list-for-excision"],
+        "reminder": None,
+        "recordedAt": "2026-11-27T10:00:00Z",
+        "recordedBy": "Dr Dana Scully",
+    }
     assert worklist(client, token, "?filter=awaiting-triage")["items"] == []
     assert worklist(client, token)["items"][0]["triage"] == triage
     assert ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=token))["triage"] == triage
@@ -250,7 +260,13 @@ def test_ended_share_hides_every_id_of_that_patient_from_the_next_request(scene,
     after = {u: client.request(m, u, json=b, token=token) for m, u, b in reads}
     assert {u: r.status for u, r in after.items()} == {u: 404 for _, u, _ in reads}
     assert all(image not in r.body.decode() and folder not in r.body.decode() for r in after.values())
-    assert worklist(client, token)["items"] == []
+    rows = worklist(client, token)["items"]
+    if ending == "revoked":  # kept 30 days as "sharing ended", without folders or photos
+        (row,) = rows
+        assert row["status"] == "sharing-ended" and row["folders"] == [] and row["newImageCount"] == 0
+        assert image not in str(row) and folder not in str(row)
+    else:
+        assert rows == []
 
 
 def test_removing_a_clinician_from_the_clinic_ends_their_access_at_once(scene, client):
@@ -310,7 +326,7 @@ def test_concurrent_triage_new_photos_and_revoke_lose_no_update(racy_client):
     assert triage.status in (200, 404), triage.body  # 404 only if the revoke landed first
     case = store.read(CLINICS, scene.clinic["id"], case_id)
     assert case["newImageCount"] == 2
-    assert case["active"] is False
+    assert case["sharingEndedAt"] == iso(client.services.clock.now())  # ended by the patient: kept 30 days, marked
     if triage.status == 200:
         assert case["triage"]["outcome"] == "routine-follow-up" and case["awaitingTriage"] is False
 

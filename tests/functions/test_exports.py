@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import zipfile
@@ -127,3 +128,23 @@ def test_export_and_download_are_in_the_patients_audit_trail(scene, client):
     assert client.get(f"/api/exports/{accepted['exportId']}/content", token=scene.doctor.token).status == 200
     actions = [i["action"] for i in ok(client.get("/api/audit", token=scene.patient.token))["items"]]
     assert "export-requested" in actions and "export-downloaded" in actions
+
+
+def test_the_package_leaves_out_comments_withdrawn_as_posted_in_error_and_keeps_the_patients_reply(scene, client):
+    folder = scene.folder("Mole on back")
+    scene.photo(folder)
+    scene.share()
+    doctor = scene.doctor.token
+    wrong = ok(client.post(f"/api/folders/{folder}/comments", token=doctor, json={"text": "Meant for another patient"}), 201)
+    ok(client.post(f"/api/folders/{folder}/comments", token=doctor, json={"text": "Looks regular"}), 201)
+    ok(client.post(f"/api/folders/{folder}/comments", token=scene.patient.token, json={"text": "It has not changed"}), 201)
+    ok(client.post(f"/api/clinic/cases/{scene.case_id()}/comments/{wrong['id']}/withdraw", token=doctor))
+    accepted = ok(client.post("/api/exports", token=doctor, json={"caseId": scene.case_id()}), 202)
+    assert _run_jobs(client) == ["ready"]
+    r = client.get(f"/api/exports/{accepted['exportId']}/content", token=doctor)
+    with zipfile.ZipFile(io.BytesIO(r.body)) as zf:
+        bundle = json.loads(zf.read("fhir/bundle.json"))
+    (document,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+    text = base64.b64decode(document["content"][0]["attachment"]["data"]).decode()
+    assert "Looks regular" in text and "It has not changed" in text
+    assert "Meant for another patient" not in text

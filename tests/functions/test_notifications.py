@@ -82,6 +82,7 @@ def test_photos_after_the_share_ended_notify_nobody(scene, client):
     share = scene.share(folder_ids=[folder])
     deliver_all(client)
     ok(client.delete(f"/api/shares/{share['id']}", token=scene.patient.token))
+    assert [m["kind"] for m in client.services.queue.take(NOTIFICATIONS_QUEUE)] == ["sharing-ended"]
     scene.photo(folder)
     assert client.services.queue.take(NOTIFICATIONS_QUEUE) == []
 
@@ -182,11 +183,19 @@ def test_request_for_more_photos_sends_nothing_when_no_email_is_known(client):
     assert [m.to for m in client.services.email.sent] == ["derm-leeds@nhs.example"]
 
 
-def test_other_triage_outcomes_send_no_email(scene, client):
+def test_other_triage_outcomes_tell_the_patient_there_is_a_message_and_nothing_more(scene, client):
     scene.share()
     deliver_all(client)
-    ok(client.put(f"/api/clinic/cases/{scene.case_id()}/triage", token=scene.doctor.token, json={"outcome": "discharge"}))
-    assert client.services.queue.take(NOTIFICATIONS_QUEUE) == []
+    body = {"outcome": "discharge", "note": "Internal: seborrhoeic keratosis", "patientMessage": "Nothing to worry about"}
+    ok(client.put(f"/api/clinic/cases/{scene.case_id()}/triage", token=scene.doctor.token, json=body))
+    (message,) = client.services.queue.take(NOTIFICATIONS_QUEUE)
+    assert message["kind"] == "clinic-message" and set(message) == {"kind", "patientId", "clinicId", "messageId"}
+    deliver(message)
+    mail = client.services.email.sent[-1]
+    assert mail.to == "philippa@example.org" and mail.subject == "Your clinic has sent you a message in SkinVault"
+    assert "http://127.0.0.1:7071/app/" in mail.text and 'href="http://127.0.0.1:7071/app/"' in (mail.html or "")
+    content = mail_content(mail)
+    assert not [v for v in (*sensitive_values(scene), *body.values(), "Leeds Dermatology") if v in content]
 
 
 @pytest.mark.parametrize("kind", ["share-granted", "new-images", "more-photos-requested"])
@@ -271,3 +280,17 @@ def test_no_email_or_queue_message_carries_patient_identifiable_data(scene, clie
     for mail in client.services.email.sent:
         found = [v for v in sensitive_values(scene, "Lesion", folder) if v.lower() in mail_content(mail).lower()]
         assert not found, (mail.subject, found)
+
+
+def test_the_email_scan_every_test_runs_catches_patient_data(scene, client):
+    """The scan the `services` fixture runs on every email: it finds names, notes and NHS numbers."""
+    from shared_code.ports import EmailMessage
+    from tests.support.email_scan import assert_no_patient_data, content_of
+
+    scene.folder("Mole", notes=FOLDER_NOTES, condition=CONDITION)
+    for leak in (NAME, FOLDER_NOTES, CONDITION, "NHS 943 476 5919"):
+        mail = EmailMessage(to="x@example.org", subject="Hello", text=f"About {leak}", message_id="m")
+        with pytest.raises(AssertionError, match="patient data"):
+            assert_no_patient_data([content_of(mail)], client.services.store)
+    clean = EmailMessage(to="x@example.org", subject="New photos to review", text="A patient has added new photos.", message_id="m")
+    assert assert_no_patient_data([content_of(clean)], client.services.store) == 1

@@ -28,11 +28,14 @@ from shared_code.domain.library import FOLDER_CREATE_SCHEMA, FOLDER_PATCH_SCHEMA
 from shared_code.domain.profile import PROFILE_SCHEMA
 from shared_code.ports import EXPORT_JOBS_QUEUE
 from shared_code.services import exports
-from shared_code.services.cases import TRIAGE_SCHEMA
+from shared_code.services.cases import NOTE_SCHEMA, TRIAGE_SCHEMA
 from shared_code.services.clinics import CLINIC_SCHEMA, MEMBER_SCHEMA
 from shared_code.services.comments import COMMENT_SCHEMA
 from shared_code.services.exports import EXPORT_SCHEMA
+from shared_code.services.invitations import INVITATION_SCHEMA
+from shared_code.services.reminders import REMINDER_SCHEMA
 from shared_code.services.sharing import SHARE_SCHEMA
+from tests.support.conversation import invitation_code
 from tests.support.functions_client import all_functions
 from tests.support.library_helpers import add_ready_image
 
@@ -56,6 +59,9 @@ REQUEST_SCHEMAS: dict[str, dict] = {
     "add_image_comment": COMMENT_SCHEMA,
     "add_folder_comment": COMMENT_SCHEMA,
     "request_export": EXPORT_SCHEMA,
+    "add_case_note": NOTE_SCHEMA,
+    "request_photos": INVITATION_SCHEMA,
+    "set_folder_reminder": REMINDER_SCHEMA,
 }
 
 
@@ -386,6 +392,7 @@ def test_real_responses_match_the_documented_schemas(client):
     session = check(
         client.post(f"/api/folders/{folder['id']}/uploads", token=patient, json={"contentType": "image/jpeg", "sizeBytes": 5000}), "start_upload", 201
     )
+    check(client.get("/api/upload-key", token=patient), "get_upload_key", 200)
     check(client.get(f"/api/images/{session['uploadId']}", token=patient), "get_image", 200)
     check(client.get(f"/api/images/{session['uploadId']}/content", token=patient), "get_image_content", 422)
     image_id = add_ready_image(client, patient, folder["id"])
@@ -426,6 +433,7 @@ def test_real_responses_match_the_documented_schemas(client):
     check(client.get(f"/api/images/{image_id}/comments", token=patient), "list_image_comments", 200)
     check(client.get(f"/api/folders/{folder['id']}/comments", token=doctor), "list_folder_comments", 200)
     check(client.get("/api/clinic/cases", token=patient), "list_cases", 404)
+    _exercise_the_conversation(check, client, patient, doctor, case_id, folder["id"])
 
     # exports: requested, built by the queue job, downloaded, then gone after it expires
     accepted = check(client.post("/api/exports", token=doctor, json={"caseId": case_id}), "request_export", 202)
@@ -451,6 +459,44 @@ def test_real_responses_match_the_documented_schemas(client):
 
     exercised = {op_id for op_id, _ in check.seen}
     assert exercised == set(operations()) - {"get_openapi_document"}, f"not exercised: {set(operations()) - exercised}"
+
+
+def _exercise_the_conversation(check: ResponseChecker, client: Any, patient: str, doctor: str, case_id: str, folder_id: str) -> None:
+    """Messages, replies, withdrawal, internal notes, photo requests and reminders."""
+    reply = check(client.post(f"/api/folders/{folder_id}/comments", token=patient, json={"text": "Thank you"}), "add_folder_comment", 201)
+    assert reply["kind"] == "reply"
+    messages = check(client.get(f"/api/folders/{folder_id}/messages", token=patient), "list_folder_messages", 200)
+    assert {m["kind"] for m in messages["items"]} == {"comment", "reply", "outcome"}
+    check(client.get(f"/api/folders/{folder_id}/messages", token=doctor), "list_folder_messages", 200)
+    check(client.get("/api/messages?limit=2", token=patient), "list_my_messages", 200)
+    check(client.get("/api/messages?limit=500", token=patient), "list_my_messages", 400)
+    comment = next(m for m in messages["items"] if m["kind"] == "comment")
+    check(client.post(f"/api/clinic/cases/{case_id}/comments/{comment['id']}/withdraw", token=doctor), "withdraw_case_comment", 200)
+    check(client.post(f"/api/clinic/cases/{case_id}/comments/{reply['id']}/withdraw", token=doctor), "withdraw_case_comment", 404)
+    check(client.post(f"/api/clinic/cases/{case_id}/notes", token=doctor, json={"text": "Discussed"}), "add_case_note", 201)
+    check(client.get(f"/api/clinic/cases/{case_id}/notes", token=doctor), "list_case_notes", 200)
+    triage = {"outcome": "discharge", "reminder": "2w"}
+    check(client.put(f"/api/clinic/cases/{case_id}/triage", token=doctor, json=triage), "set_case_triage", 422)
+
+    check(client.put(f"/api/folders/{folder_id}/reminder", token=patient, json={"every": "1m"}), "set_folder_reminder", 200)
+    check(client.put(f"/api/folders/{folder_id}/reminder", token=patient, json={"every": "3d"}), "set_folder_reminder", 400)
+    check(client.get("/api/reminders", token=patient), "list_reminders", 200)
+    check(client.delete(f"/api/folders/{folder_id}/reminder", token=patient), "remove_folder_reminder", 204)
+
+    invitation = check(
+        client.post("/api/clinic/invitations", token=doctor, json={"email": "sam@example.org", "instruction": "Both elbows"}), "request_photos", 201
+    )
+    check(client.post("/api/clinic/invitations", token=doctor, json={"email": "not-an-address"}), "request_photos", 422)
+    check(client.get(f"/api/clinic/invitations/{invitation['id']}", token=doctor), "get_invitation", 200)
+    code = invitation_code(client)
+    check(client.get(f"/api/invitations/{code}", token=patient), "look_up_invitation", 200)
+    check(client.get("/api/invitations/no-such-code", token=patient), "look_up_invitation", 404)
+    check(client.post(f"/api/invitations/{code}/accept", token=patient), "accept_invitation", 200)
+    other = client.token("patient-b", "patient", "Bo Other")
+    check(client.post(f"/api/invitations/{code}/accept", token=other), "accept_invitation", 409)
+    check(client.get(f"/api/invitations/{code}", token=other), "look_up_invitation", 409)
+    check(client.post(f"/api/clinic/invitations/{invitation['id']}/cancel", token=doctor), "cancel_invitation", 200)
+    check(client.get(f"/api/invitations/{code}", token=patient), "look_up_invitation", 410)
 
 
 def test_an_outage_is_answered_as_documented(client):

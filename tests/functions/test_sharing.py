@@ -217,7 +217,8 @@ def test_revoking_takes_effect_at_once_for_the_clinic(scene, client):
     assert revoked["endReason"] == "revoked"
     for url in (f"/api/images/{image}", f"/api/images/{image}/content", f"/api/folders/{folder}", f"/api/clinic/cases/{scene.case_id()}"):
         assert client.get(url, token=doctor).status == 404, url
-    assert ok(client.get("/api/clinic/cases", token=doctor))["items"] == []
+    (row,) = ok(client.get("/api/clinic/cases", token=doctor))["items"]  # kept 30 days, marked, nothing shared
+    assert row["status"] == "sharing-ended" and row["sharingEndedAt"] == revoked["revokedAt"] and row["folders"] == []
 
 
 def test_revoking_twice_changes_nothing_and_someone_elses_share_is_404(scene, client):

@@ -276,9 +276,76 @@ def test_function_app_is_flex_python_311_https_tls12_with_user_assigned_identity
     assert props["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.11"}
     assert props["functionAppConfig"]["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
     assert props["siteConfig"]["minTlsVersion"] in ("1.2", "1.3")
-    assert props["siteConfig"]["ftpsState"] == "Disabled"
     monitoring = bicep(parsed, "modules/monitoring.bicep")
     assert body(monitoring["resources"]["appInsights"])["properties"]["DisableLocalAuth"] is True
+
+
+def test_flex_app_sets_no_ftps_state_and_turns_ftp_off_through_publishing_policies(parsed: dict[str, dict[str, Any]]) -> None:
+    # ARM error 51021: Flex Consumption rejects siteConfig.ftpsState.
+    doc = bicep(parsed, "modules/function-app.bicep")
+    site = body(resources_of_type(doc, "Microsoft.Web/sites")["site"])
+    assert "ftpsState" not in site["properties"]["siteConfig"]
+    policies = resources_of_type(doc, "Microsoft.Web/sites/basicPublishingCredentialsPolicies")
+    assert {body(p)["name"]: body(p)["properties"]["allow"] for p in policies.values()} == {"ftp": False, "scm": False}
+    # checkov's FTPS check is skipped on the site, with the reason.
+    text = (MODULES / "function-app.bicep").read_text()
+    assert re.search(r"checkov:skip=CKV_AZURE_78:.*51021", text)
+
+
+def test_flex_app_scales_to_at_least_40_instances_everywhere(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/function-app.bicep")
+    assert decorator(doc["parameters"]["maximumInstanceCount"], "min_value") >= 40
+    main = bicep(parsed, "main.bicep")
+    assert decorator(main["parameters"]["functionMaximumInstanceCount"], "min_value") >= 40
+    for env_name in ("dev", "prod"):
+        values = json.loads((BICEP_DIR / "parameters" / f"main.{env_name}.parameters.json").read_text())["parameters"]
+        assert values.get("functionMaximumInstanceCount", {"value": 40})["value"] >= 40, env_name
+
+
+def test_host_storage_has_table_setting_endpoint_and_role_for_diagnostic_events(parsed: dict[str, dict[str, Any]]) -> None:
+    settings, _ = app_settings(parsed)
+    assert settings["AzureWebJobsStorage__tableServiceUri"] == "storageTableEndpoint"
+    assert module_wiring(parsed, "functionApp")["storageTableEndpoint"] == "storage.outputs.TABLE_ENDPOINT"
+    wiring = module_wiring(parsed, "tableEndpoint")
+    assert (wiring["targetResourceId"], wiring["groupId"], wiring["privateDnsZoneId"]) == (
+        "storage.outputs.RESOURCE_ID",
+        "table",
+        "network.outputs.TABLE_DNS_ZONE_ID",
+    )
+    network = bicep(parsed, "modules/network.bicep")
+    zones = network["variables"]["privateDnsZoneNames"]["value"]
+    index = next(i for i, zone in enumerate(zones) if zone.startswith("privatelink.table."))
+    assert re.search(rf"output TABLE_DNS_ZONE_ID string = dnsZones\[{index}\]\.id", (MODULES / "network.bicep").read_text())
+    assert "table" in decorator(bicep(parsed, "modules/private-endpoint.bicep")["parameters"]["groupId"], "allowed")
+    rbac = bicep(parsed, "modules/rbac.bicep")
+    table = body(rbac["resources"]["appTableData"])
+    assert (table["scope"], role_name(rbac["resources"]["appTableData"])) == ("storage", "storageTableDataContributor")
+    assert "tableEndpoint" in body(bicep(parsed, "main.bicep")["modules"]["functionApp"])["dependsOn"]
+
+
+def test_function_app_cors_allows_exactly_the_two_web_apps(parsed: dict[str, dict[str, Any]]) -> None:
+    main = bicep(parsed, "main.bicep")
+    cors = body(main["modules"]["functionApp"])["params"]["corsAllowedOrigins"]
+    assert cors == ["clinicianOrigin", "patientOrigin"]
+    variables = json.dumps(main["variables"]["clinicianOrigin"]) + json.dumps(main["variables"]["patientOrigin"])
+    assert "staticWebApp" in variables and "patientWebApp" in variables
+    assert "corsAllowedOrigins" not in main["parameters"]  # no way to widen it by a parameter
+    site = body(resources_of_type(bicep(parsed, "modules/function-app.bicep"), "Microsoft.Web/sites")["site"])
+    assert site["properties"]["siteConfig"]["cors"] == {"allowedOrigins": "corsAllowedOrigins", "supportCredentials": False}
+
+
+def test_no_static_web_app_linked_backend_and_a_static_web_app_per_web_app(parsed: dict[str, dict[str, Any]]) -> None:
+    for name, entry in parsed.items():
+        kinds = [r["type"].lower() for r in entry["json"].get("resources", {}).values()]
+        assert not any("linkedbackends" in k or k.endswith("staticsites/userprovidedfunctionapps") for k in kinds), name
+    main = bicep(parsed, "main.bicep")
+    swa = {name: body(m)["params"] for name, m in main["modules"].items() if m["detail"]["path"] == "modules/static-web-app.bicep"}
+    assert {params["serviceName"] for params in swa.values()} == {"web", "patient"}
+    outputs = main["outputs"]
+    for output in ("STATIC_WEB_APP_NAME", "STATIC_WEB_APP_URL", "PATIENT_WEB_APP_NAME", "PATIENT_WEB_APP_URL", "API_BASE_URL"):
+        assert output in outputs, output
+    assert dotted(outputs["PATIENT_WEB_APP_URL"]["value"]) == "patientWebApp.outputs.URL"
+    assert dotted(outputs["API_BASE_URL"]["value"]) == "functionApp.outputs.URL"
 
 
 # ---------------------------------------------------------------- storage
@@ -347,13 +414,18 @@ def test_ingest_storage_is_identity_only_open_to_phones_and_keeps_nothing_long(p
     # Phones on any network reach it.
     assert props["publicNetworkAccess"] == "Enabled"
     assert props["networkAcls"]["defaultAction"] == "Allow"
-    # Transient: no versions, short soft delete, no CORS (the native app needs none).
+    # Transient: no versions, short soft delete.
     blob_service = body(doc["resources"]["blobService"])["properties"]
     assert blob_service["isVersioningEnabled"] is False
     assert blob_service["deleteRetentionPolicy"]["enabled"] is True
     soft_delete = doc["parameters"][blob_service["deleteRetentionPolicy"]["days"]]
     assert soft_delete["default"] <= 1 and decorator(soft_delete, "max_value") <= 7
-    assert not blob_service.get("cors", {}).get("corsRules")
+    # CORS: the patient web app's origin only, PUT only (the native app needs none).
+    rules = blob_service["cors"]["corsRules"]["operator"]["operands"]
+    assert rules["true_value"] == []  # no origins, no rule
+    (rule,) = rules["false_value"]
+    assert rule["allowedOrigins"] == "uploadCorsOrigins" and rule["allowedMethods"] == ["PUT"]
+    assert body(bicep(parsed, "main.bicep")["modules"]["ingestStorage"])["params"]["uploadCorsOrigins"] == ["patientOrigin"]
     main = bicep(parsed, "main.bicep")
     assert set(main["parameters"]) >= {"uploadSoftDeleteDays", "staleUploadDays"}
     assert module_wiring(parsed, "ingestStorage")["softDeleteDays"] == "uploadSoftDeleteDays"
@@ -454,7 +526,7 @@ def test_key_vault_is_premium_rbac_purge_protected_private(parsed: dict[str, dic
 
 
 def test_kek_is_rsa_hsm_3072_plus_wrap_unwrap_only_with_rotation_and_notify(parsed: dict[str, dict[str, Any]]) -> None:
-    doc = bicep(parsed, "modules/keyvault.bicep")
+    doc = bicep(parsed, "modules/kek.bicep")
     key = body(doc["resources"]["kek"])["properties"]
     assert key["kty"] == "RSA-HSM"
     assert min(decorator(doc["parameters"]["keySize"], "allowed")) >= 3072
@@ -490,6 +562,10 @@ def test_event_subscription_sends_uploads_blob_created_to_the_blob_extension_web
     sub = body(resources_of_type(doc, "Microsoft.EventGrid/systemTopics/eventSubscriptions")["subscription"])["properties"]
     assert sub["filter"]["includedEventTypes"] == ["Microsoft.Storage.BlobCreated"]
     assert sub["filter"]["subjectBeginsWith"] == "/blobServices/default/containers/${uploadsContainerName}/"
+    # The size is checked before the worker reads a byte: larger blobs are never delivered.
+    assert sub["filter"]["advancedFilters"] == [{"operatorType": "NumberLessThanOrEquals", "key": "data.contentLength", "value": "maxUploadBytes"}]
+    assert module_wiring(parsed, "eventSubscription")["maxUploadBytes"] == "maxUploadBytes"
+    assert module_wiring(parsed, "functionApp")["maxUploadBytes"] == "maxUploadBytes"  # the same limit as MAX_UPLOAD_BYTES
     assert module_wiring(parsed, "eventSubscription")["uploadsContainerName"] == "ingestStorage.outputs.UPLOADS_CONTAINER_NAME"
     ingest = bicep(parsed, "modules/ingest-storage.bicep")
     assert resolve("uploadsContainerName", ingest) == container == UPLOADS
@@ -529,7 +605,9 @@ def test_blob_trigger_connection_is_identity_based_on_the_ingest_account(parsed:
 
 # ---------------------------------------------------------------- RBAC
 ROLE_IDS = {
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+    "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
     "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
     "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
     "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
@@ -537,28 +615,54 @@ ROLE_IDS = {
 BROAD_ROLE_IDS = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",  # Owner
     "b24988ac-6180-42a0-ab88-20f7382dd24c",  # Contributor
-    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",  # Storage Blob Data Owner
     "00482a5a-887f-4fb3-b363-3b7fe8e74483",  # Key Vault Administrator
-    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",  # Key Vault Crypto Officer
     "12338af0-0e69-4776-bea7-57ae8d297424",  # Key Vault Crypto User (sign, decrypt, ...)
+    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",  # Key Vault Crypto Officer: the deployer only, never the app
 }
+KEY_VAULT_CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
 
 
-def test_role_assignments_live_in_one_module_with_a_reason_each(parsed: dict[str, dict[str, Any]]) -> None:
+# rbac.bicep holds every role assignment but one: the deployer's, which must exist before the KEK
+# (rbac.bicep scopes the app's KEK role to that key, so it runs after the key).
+RBAC_MODULES = {"modules/rbac.bicep", "modules/rbac-deployer.bicep"}
+
+
+def test_role_assignments_live_in_the_rbac_modules_with_a_reason_each(parsed: dict[str, dict[str, Any]]) -> None:
     for name, entry in parsed.items():
         doc = entry["json"]
         kinds = [r["type"] for r in doc.get("resources", {}).values() if not r.get("existing")]
-        if name != "modules/rbac.bicep":
+        if name not in RBAC_MODULES:
             assert not any(k.endswith(("roleAssignments", "sqlRoleAssignments")) for k in kinds), name
-    text = (MODULES / "rbac.bicep").read_text().splitlines()
-    for number, line in enumerate(text):
-        if re.match(r"resource \w+ '[^']*(roleAssignments|sqlRoleAssignments)@", line):
-            assert text[number - 1].startswith("// "), f"rbac.bicep:{number + 1} has no reason comment"
+    for module in RBAC_MODULES:
+        text = (BICEP_DIR / module).read_text().splitlines()
+        for number, line in enumerate(text):
+            if re.match(r"resource \w+ '[^']*(roleAssignments|sqlRoleAssignments)@", line):
+                assert text[number - 1].startswith("// "), f"{module}:{number + 1} has no reason comment"
+
+
+def test_deployer_gets_key_vault_crypto_officer_on_the_vault_before_the_kek_is_created(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/rbac-deployer.bicep")
+    (assignment,) = resources_of_type(doc, "Microsoft.Authorization/roleAssignments").values()
+    props = body(assignment)["properties"]
+    assert body(assignment)["scope"] == "vault" and props["principalId"] == "deployerPrincipalId"
+    assert resolve(props["roleDefinitionId"]["function"]["parameters"]["resource_name_1"], doc) == KEY_VAULT_CRYPTO_OFFICER
+    main = bicep(parsed, "main.bicep")
+    assert "deployerRbac" in body(main["modules"]["kek"])["dependsOn"]
+    assert module_wiring(parsed, "deployerRbac")["keyVaultName"] == "keyVault.outputs.NAME"
+    assert module_wiring(parsed, "kek")["vaultName"] == "keyVault.outputs.NAME"
+    # The key is no longer created in the vault module (which runs before the assignment).
+    assert not resources_of_type(bicep(parsed, "modules/keyvault.bicep"), "Microsoft.KeyVault/vaults/keys")
+    assert resources_of_type(bicep(parsed, "modules/kek.bicep"), "Microsoft.KeyVault/vaults/keys")
+    # The app's wrap/unwrap role is scoped to the key that module made (so it runs after it).
+    assert module_wiring(parsed, "rbac")["kekName"] == "kek.outputs.KEY_NAME"
+    assert main["parameters"]["deployerPrincipalId"].get("default") is None  # required: no silent fallback
 
 
 def role_name(assignment: dict[str, Any]) -> str:
-    role_ref = body(assignment)["properties"]["roleDefinitionId"]["function"]["parameters"]["resource_name_1"]
-    return dotted(role_ref).removeprefix("roles.")
+    role_id = body(assignment)["properties"]["roleDefinitionId"]
+    if "function" not in role_id:  # a custom role defined in the same file (acsEmailSenderRole.id)
+        return dotted(role_id)
+    return dotted(role_id["function"]["parameters"]["resource_name_1"]).removeprefix("roles.")
 
 
 def test_app_identity_uses_uploads_and_the_trigger_poison_queue_on_the_ingest_account(parsed: dict[str, dict[str, Any]]) -> None:
@@ -571,7 +675,7 @@ def test_app_identity_uses_uploads_and_the_trigger_poison_queue_on_the_ingest_ac
     }
     # Blob Data Contributor: read/write/delete uploads + generateUserDelegationKey (the upload SAS);
     # Queue Data Contributor on the poison queue only, not on the account.
-    assert on_ingest == {("ingestStorage", "storageBlobDataContributor"), ("ingestPoisonQueue", "storageQueueDataContributor")}
+    assert on_ingest == {("ingestStorage", "storageBlobDataOwner"), ("ingestPoisonQueue", "storageQueueDataContributor")}
     assert body(doc["resources"]["ingestStorage"])["name"] == "ingestStorageAccountName"
     assert body(doc["resources"]["ingestPoisonQueue"])["name"] == "${ingestStorageAccountName}/default/${ingestPoisonQueueName}"
     wiring = module_wiring(parsed, "rbac")
@@ -586,6 +690,14 @@ def test_role_assignments_are_least_privilege(parsed: dict[str, dict[str, Any]])
     role_ids = set(doc["variables"]["roles"]["value"].values())
     assert role_ids == set(ROLE_IDS)
     assert not role_ids & BROAD_ROLE_IDS
+    # Blob Data Owner (which the Functions docs require for host storage and a blob trigger's
+    # identity-based connection) only on the two storage accounts, only for the app.
+    owners = {
+        (body(a)["scope"], body(a)["properties"]["principalId"])
+        for a in resources_of_type(doc, "Microsoft.Authorization/roleAssignments").values()
+        if role_name(a) == "storageBlobDataOwner"
+    }
+    assert owners == {("storage", "appPrincipalId"), ("ingestStorage", "appPrincipalId")}
     cosmos_roles = resources_of_type(doc, "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions")
     actions = {name: body(r)["properties"]["permissions"][0]["dataActions"] for name, r in cosmos_roles.items()}
     assert not any(a.endswith("/*") and "items" not in a for acts in actions.values() for a in acts)
@@ -594,6 +706,129 @@ def test_role_assignments_are_least_privilege(parsed: dict[str, dict[str, Any]])
     assert resources_of_type(doc, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments")
     acs_role = body(resources_of_type(doc, "Microsoft.Authorization/roleDefinitions")["acsEmailSenderRole"])
     assert all(a.startswith("Microsoft.Communication/") for a in acs_role["properties"]["permissions"][0]["actions"])
+
+
+def test_custom_role_definitions_are_unique_per_deployment_scope(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/rbac.bicep")
+    text = (MODULES / "rbac.bicep").read_text()
+    for name, resource in resources_of_type(doc, "Microsoft.Authorization/roleDefinitions").items():
+        config = body(resource)
+        guid_args = json.dumps(config["name"])
+        assert '"guid"' in guid_args and "resource_group" in guid_args, name  # guid(resourceGroup().id, <name>)
+        # the display name (unique per tenant) carries a token of the same scope
+        assert re.search(r"roleName: '[^']*\$\{uniqueString\(resourceGroup\(\)\.id\)\}'", text), name
+    for name, resource in resources_of_type(doc, "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions").items():
+        assert '"guid"' in json.dumps(body(resource)["name"]), name
+
+
+# ---------------------------------------------------------------- email
+def test_email_links_the_azure_managed_domain_first_and_a_custom_domain_only_once_verified(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/communication.bicep")
+    domains = resources_of_type(doc, "Microsoft.Communication/emailServices/domains")
+    managed = body(domains["managedDomain"])
+    assert managed["name"] == "AzureManagedDomain" and managed["properties"]["domainManagement"] == "AzureManaged"
+    assert "condition" not in domains["managedDomain"]["config"]  # always there, ready at once
+    assert domains["customDomain"]["config"]["condition"] == "createCustomDomain"
+    assert body(domains["customDomain"])["properties"]["domainManagement"] == "CustomerManaged"
+    senders = resources_of_type(doc, "Microsoft.Communication/emailServices/domains/senderUsernames")
+    assert "condition" not in senders["managedSender"]["config"] and senders["customSender"]["config"]["condition"] == "useCustomDomain"
+    assert all(body(d)["properties"]["userEngagementTracking"] == "Disabled" for d in domains.values())
+    assert json.dumps(doc["variables"]["useCustomDomain"]).count("customDomainVerified") == 1
+    assert doc["parameters"]["customDomainVerified"]["default"] is False
+    linked = body(doc["resources"]["communicationService"])["properties"]["linkedDomains"]["operator"]
+    assert linked["type"] == "conditional" and linked["operands"]["condition"] == "useCustomDomain"
+    verified = [dotted(d) for d in linked["operands"]["true_value"]]
+    unverified = [dotted(d) for d in linked["operands"]["false_value"]]
+    assert verified == ["managedDomain.id", "customDomain.id"] and unverified == ["managedDomain.id"]
+    assert "useCustomDomain" in json.dumps(doc["outputs"]["EMAIL_FROM_ADDRESS"]["value"])
+    assert module_wiring(parsed, "communication")["customDomainVerified"] == "emailCustomDomainVerified"
+
+
+# ---------------------------------------------------------------- alerts, workbook, backups
+ALERT_QUESTIONS = {
+    "poison": "poison",
+    "pending uploads": "skinvault.uploads.pending_overdue",
+    "5xx rate": "resultCode) >= 500",
+    "export failures": "outcome=failed",
+}
+
+
+def test_alerts_page_the_ops_email_on_each_failure_the_ops_team_must_see(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/alerts.bicep")
+    (group,) = resources_of_type(doc, "Microsoft.Insights/actionGroups").values()
+    receivers = body(group)["properties"]["emailReceivers"]
+    assert [r["emailAddress"] for r in receivers] == ["alertEmailAddress"]
+    assert module_wiring(parsed, "alerts")["alertEmailAddress"] == "alertEmailAddress"
+    assert bicep(parsed, "main.bicep")["parameters"]["alertEmailAddress"].get("default") is None
+
+    log_queries = " ".join(alert["query"] for alert in doc["variables"]["logAlerts"]["value"])
+    for question, marker in ALERT_QUESTIONS.items():
+        assert marker in log_queries, question
+    (rules,) = resources_of_type(doc, "Microsoft.Insights/scheduledQueryRules").values()
+    assert rules["config"]["loop_type"]["detail"]["array_name"] == "logAlerts"
+    assert [dotted(g) for g in body(rules)["properties"]["actions"]["actionGroups"]] == ["actionGroup.id"]
+
+    metric_alerts = resources_of_type(doc, "Microsoft.Insights/metricAlerts")
+    criteria = {name: body(a)["properties"]["criteria"] for name, a in metric_alerts.items()}
+    metrics = {(c["allOf"][0]["metricNamespace"], c["allOf"][0]["metricName"]): c["allOf"][0] for c in criteria.values() if "allOf" in c}
+    assert metrics[("Microsoft.KeyVault/vaults", "ServiceApiResult")]["dimensions"][0]["values"] == ["429"]
+    assert ("Microsoft.KeyVault/vaults", "ServiceApiLatency") in metrics
+    assert metrics[("Microsoft.DocumentDB/databaseAccounts", "TotalRequests")]["dimensions"][0]["values"] == ["429"]
+    health = criteria["healthFailing"]
+    assert health["'odata.type'"] == "Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria"
+    test = body(doc["resources"]["healthTest"])["properties"]
+    assert test["Request"]["RequestUrl"] == "${functionAppUrl}/api/health" and test["ValidationRules"]["ExpectedHttpStatusCode"] == 200
+    assert module_wiring(parsed, "alerts")["functionAppUrl"] == "functionApp.outputs.URL"
+    for name, alert in metric_alerts.items():
+        assert [dotted(a["actionGroupId"]) for a in body(alert)["properties"]["actions"]] == ["actionGroup.id"], name
+
+
+def test_alert_queries_read_codes_and_counts_never_patient_fields(parsed: dict[str, dict[str, Any]]) -> None:
+    queries = [a["query"] for a in bicep(parsed, "modules/alerts.bicep")["variables"]["logAlerts"]["value"]]
+    queries += [c["query"] for c in bicep(parsed, "modules/workbook.bicep")["variables"]["charts"]["value"]]
+    for query in queries:
+        for field in ("nhsNumber", "displayName", "notes", "email", "customDimensions.name", "user_AuthenticatedId"):
+            assert field not in query, (field, query)
+
+
+def test_workbook_shows_uploads_timing_rejections_exports_and_shares(parsed: dict[str, dict[str, Any]]) -> None:
+    doc = bicep(parsed, "modules/workbook.bicep")
+    charts = {chart["name"]: chart["query"] for chart in doc["variables"]["charts"]["value"]}
+    assert set(charts) == {"uploads-per-hour", "upload-to-ready", "rejections-by-reason", "exports", "shares"}
+    assert "bin(timestamp, 1h)" in charts["uploads-per-hour"]
+    assert "percentile" in charts["upload-to-ready"]
+    assert "reason" in charts["rejections-by-reason"]
+    assert "request_export" in charts["exports"] and "build_export" in charts["exports"]
+    assert "granted" in charts["shares"] and "revoked" in charts["shares"]
+    # Every function a query names is a function of the app (renaming one breaks the workbook).
+    functions = {
+        node.name for path in (ROOT / "functions").glob("*.py") for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.FunctionDef)
+    }
+    named = set(re.findall(r'(?:operation_Name|name|fn) == "(\w+)"', " ".join(charts.values())))
+    assert {"start_upload", "request_export", "grant_share", "revoke_share"} <= named
+    assert named <= functions, named - functions
+    logged = " ".join(path.read_text() for path in (ROOT / "functions").glob("*.py"))
+    assert '"process_upload finished status=' in logged and '"build_export id=%s outcome=' in logged
+    workbook = body(doc["resources"]["workbook"])
+    assert workbook["properties"]["category"] == "workbook"
+    assert "workbookContent" in json.dumps(workbook["properties"]["serializedData"])
+    assert '"guid"' in json.dumps(workbook["name"])
+
+
+def test_metadata_and_blobs_can_be_restored(parsed: dict[str, dict[str, Any]]) -> None:
+    cosmos = body(bicep(parsed, "modules/cosmos.bicep")["resources"]["account"])["properties"]["backupPolicy"]
+    assert cosmos["type"] == "Continuous" and cosmos["continuousModeProperties"]["tier"] == "backupTier"
+    doc = bicep(parsed, "modules/storage.bicep")
+    blob_service = body(doc["resources"]["blobService"])["properties"]
+    assert blob_service["isVersioningEnabled"] is True
+    assert blob_service["deleteRetentionPolicy"] == {"enabled": True, "days": "softDeleteDays"}
+    assert blob_service["containerDeleteRetentionPolicy"]["enabled"] is True
+    assert blob_service["changeFeed"]["enabled"] is True
+    assert blob_service["restorePolicy"]["enabled"] is True  # point in time, one day inside soft delete
+    assert decorator(doc["parameters"]["softDeleteDays"], "min_value") >= 2
+    readme = (ROOT / "infra" / "README.md").read_text().lower()
+    for phrase in ("point in time", "az cosmosdb restore", "cosmos__accountendpoint", "reconciliation", "make backup", "make restore"):
+        assert phrase in readme, phrase
 
 
 # ---------------------------------------------------------------- conventions

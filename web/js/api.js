@@ -1,6 +1,8 @@
 // The API client: bearer token from auth.js, problem+json errors mapped to typed errors.
+// Every API URL is built by apiUrl() from apiBaseUrl in config.json: the Function App's origin in
+// Azure (there is no Static Web App linked backend), "" locally (the API on this same origin).
 
-import { getToken } from "./auth.js";
+import { getConfig, getToken } from "./auth.js";
 import { clearSession } from "./session.js";
 
 export class SessionExpiredError extends Error {
@@ -29,6 +31,12 @@ export class ApiError extends Error {
   }
 }
 
+/** The absolute URL of an API path ("/api/..."): apiBaseUrl + path; "" or absent = this origin. */
+export function apiUrl(path) {
+  const base = String(getConfig()?.apiBaseUrl || "").replace(/\/+$/, "");
+  return base + path;
+}
+
 async function readProblem(res) {
   try {
     const type = res.headers.get("Content-Type") || "";
@@ -45,7 +53,7 @@ async function readProblem(res) {
 export async function request(path, { method = "GET", query, json, signal, as = "json" } = {}) {
   const token = await getToken();
   if (!token) throw new SessionExpiredError();
-  let url = path;
+  let url = apiUrl(path);
   if (query) {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== null && v !== undefined && v !== "") params.set(k, String(v));
@@ -87,8 +95,19 @@ export const api = {
     request("/api/clinic/cases", { query: { filter, limit, continuationToken }, signal }),
   case: (caseId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}`, { signal }),
   markReviewed: (caseId) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/reviewed`, { method: "POST", json: {} }),
-  triage: (caseId, outcome, note) =>
-    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/triage`, { method: "PUT", json: { outcome, note } }),
+  triage: (caseId, { outcome, note, patientMessage, reminder }) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/triage`, {
+      method: "PUT",
+      json: { outcome, note: note || null, patientMessage: patientMessage || null, reminder: reminder || null },
+    }),
+  folderMessages: (folderId, signal) => request(`/api/folders/${encodeURIComponent(folderId)}/messages`, { signal }),
+  withdrawComment: (caseId, commentId) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/comments/${encodeURIComponent(commentId)}/withdraw`, { method: "POST", json: {} }),
+  caseNotes: (caseId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/notes`, { signal }),
+  addCaseNote: (caseId, text) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/notes`, { method: "POST", json: { text } }),
+  requestPhotos: (body) => request("/api/clinic/invitations", { method: "POST", json: body }),
+  cancelInvitation: (invitationId) =>
+    request(`/api/clinic/invitations/${encodeURIComponent(invitationId)}/cancel`, { method: "POST", json: {} }),
   imageComments: (imageId, signal) => request(`/api/images/${encodeURIComponent(imageId)}/comments`, { signal }),
   addImageComment: (imageId, text) =>
     request(`/api/images/${encodeURIComponent(imageId)}/comments`, { method: "POST", json: { text } }),

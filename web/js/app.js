@@ -9,6 +9,7 @@ import { forgetAll } from "./store.js";
 import { caseView } from "./views/case.js";
 import { compareView } from "./views/compare.js";
 import { photoView } from "./views/photo.js";
+import { requestPhotosView } from "./views/request.js";
 import { signInView } from "./views/signin.js";
 import { errorState, notFoundState, revokedState } from "./views/states.js";
 import { worklistView } from "./views/worklist.js";
@@ -16,6 +17,7 @@ import { worklistView } from "./views/worklist.js";
 const ROUTES = [
   { name: "signin", pattern: /^\/signin\/?$/, view: signInView, public: true },
   { name: "worklist", pattern: /^\/$/, view: worklistView },
+  { name: "request-photos", pattern: /^\/requests\/new\/?$/, view: requestPhotosView },
   { name: "case", pattern: /^\/cases\/([^/]+)\/?$/, view: caseView, keys: ["caseId"] },
   { name: "photo", pattern: /^\/cases\/([^/]+)\/photos\/([^/]+)\/?$/, view: photoView, keys: ["caseId", "imageId"] },
   { name: "compare", pattern: /^\/cases\/([^/]+)\/compare\/?$/, view: compareView, keys: ["caseId"] },

@@ -2,6 +2,7 @@
 //  - "dev": the local dev issuer mints a token for a demo clinician (POST /api/dev/token);
 //  - "msal": Entra ID through MSAL for the browser (redirect flow, sessionStorage cache).
 
+import { apiUrl } from "./api.js";
 import { clearSession, readSession, wipeStorage, writeSession } from "./session.js";
 
 let config = null;
@@ -39,7 +40,7 @@ export async function loadDemoUsers() {
 }
 
 export async function signInDev(user) {
-  const res = await fetch("/api/dev/token", {
+  const res = await fetch(apiUrl("/api/dev/token"), {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: "application/json" },
     body: JSON.stringify({ sub: user.sub, name: user.name, role: "clinician" }),

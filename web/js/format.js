@@ -77,6 +77,8 @@ export const TRIAGE_OUTCOMES = [
   { value: "discharge", label: "Discharge", colour: "green" },
 ];
 
+export const REMINDER_LABELS = { "1w": "every week", "2w": "every 2 weeks", "4w": "every 4 weeks", "1m": "every month" };
+
 export function triageLabel(outcome) {
   return TRIAGE_OUTCOMES.find((o) => o.value === outcome) || { value: outcome, label: outcome, colour: "grey" };
 }

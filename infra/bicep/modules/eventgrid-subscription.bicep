@@ -1,4 +1,5 @@
-// BlobCreated events of the ingest account's uploads container -> the Function App's blob extension webhook for
+// BlobCreated events of the ingest account's uploads container, at most MAX_UPLOAD_BYTES long
+// (advanced filter on data.contentLength) -> the Function App's blob extension webhook for
 // process_upload (blob trigger with source EventGrid). Event Grid validates the endpoint when the
 // subscription is created, so this module runs only once the code is deployed
 // (deployEventSubscription=true in main.bicep; see infra/README.md).
@@ -14,6 +15,10 @@ param functionName string = 'process_upload'
 
 @description('Container whose new blobs trigger the function.')
 param uploadsContainerName string
+
+@description('Largest upload delivered to the function, bytes (MAX_UPLOAD_BYTES). Larger blobs never reach the worker; the ingest lifecycle rule deletes them and the upload stays pending until the reconciliation timer rejects it.')
+@minValue(1)
+param maxUploadBytes int
 
 @description('Resource id of the storage account undeliverable events are dead-lettered to (the main account, not the internet-facing ingest one).')
 param deadLetterStorageAccountId string
@@ -60,6 +65,14 @@ resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-
         'Microsoft.Storage.BlobCreated'
       ]
       subjectBeginsWith: '/blobServices/default/containers/${uploadsContainerName}/'
+      // Size checked before a byte is read: an oversized PUT through the SAS never wakes the worker.
+      advancedFilters: [
+        {
+          operatorType: 'NumberLessThanOrEquals'
+          key: 'data.contentLength'
+          value: maxUploadBytes
+        }
+      ]
     }
     eventDeliverySchema: 'EventGridSchema'
     retryPolicy: {

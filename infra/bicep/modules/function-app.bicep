@@ -37,6 +37,9 @@ param storageBlobEndpoint string
 @description('Queue endpoint of the storage account.')
 param storageQueueEndpoint string
 
+@description('Table endpoint of the storage account: the Functions host writes its diagnostic events there (AzureWebJobsStorage__tableServiceUri).')
+param storageTableEndpoint string
+
 @description('Blob endpoint of the ingest storage account phones upload to (UPLOADS_STORAGE__blobServiceUri).')
 param uploadsBlobEndpoint string
 
@@ -113,11 +116,11 @@ param notificationWindowMinutes int
 @description('How long an export package is kept, hours (EXPORT_TTL_HOURS).')
 param exportTtlHours int
 
-@description('Origins allowed to call the API from a browser (the clinician web app).')
+@description('Origins allowed to call the API from a browser: exactly the two web apps (clinician and patient). The web apps call this origin directly; there is no Static Web App linked backend.')
 param corsAllowedOrigins array
 
-@description('Most instances Flex Consumption scales out to.')
-@minValue(1)
+@description('Most instances Flex Consumption scales out to (40 is the least the plan accepts in most regions).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -141,7 +144,9 @@ var identityCredential = 'managedidentity'
 // connection, the blob extension needs __queueServiceUri as well as __blobServiceUri, even with an
 // Event Grid source. It builds a queue client from the connection when it indexes the function,
 // and it writes poison messages to webjobs-blobtrigger-poison on that account. Its internal queue
-// and blob receipts live in AzureWebJobsStorage (the main account).
+// and blob receipts live in AzureWebJobsStorage (the main account); the host also writes its
+// diagnostic events to Table storage there (AzureWebJobsStorage__tableServiceUri, event AZFD0003
+// when it cannot).
 var appSettings = {
   SKINVAULT_ENVIRONMENT: environmentName
   PUBLIC_BASE_URL: publicBaseUrl
@@ -182,6 +187,7 @@ var appSettings = {
   AZURE_CLIENT_ID: identityClientId
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
   AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
+  AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
   AzureWebJobsStorage__credential: identityCredential
   AzureWebJobsStorage__clientId: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
@@ -210,6 +216,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_17:Clients are phones and browsers authenticating with bearer tokens; client certificates do not apply.
   // checkov:skip=CKV_AZURE_213:Flex Consumption does not support the platform health check; GET /api/health reports each dependency for external probes.
   // checkov:skip=CKV_AZURE_212:Flex Consumption scales instances itself (maximumInstanceCount); a fixed minimum worker count does not apply to the plan.
+  // checkov:skip=CKV_AZURE_78:Flex Consumption rejects siteConfig.ftpsState (ARM error 51021), so it is not set; FTP and basic-auth publishing are off through basicPublishingCredentialsPolicies ftp and scm below, and deployment goes to a blob container with the managed identity.
   name: name
   location: location
   tags: union(tags, {
@@ -251,7 +258,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
+      // no ftpsState: Flex Consumption refuses it (ARM error 51021); ftpPublishing below turns FTP off
       http20Enabled: true
       remoteDebuggingEnabled: false
       vnetRouteAllEnabled: true

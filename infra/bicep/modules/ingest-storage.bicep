@@ -39,6 +39,9 @@ param staleUploadDays int = 1
 @maxValue(7)
 param softDeleteDays int = 1
 
+@description('Browser origins allowed to PUT uploads (the patient web app). Empty: no CORS rule.')
+param uploadCorsOrigins array = []
+
 @description('Days a deleted container is kept (container soft delete): time to notice that someone deleted uploads by mistake.')
 @minValue(1)
 @maxValue(365)
@@ -100,13 +103,33 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 
 // No versioning: uploads are transient. process_upload deletes each one after it is processed, and
 // the lifecycle rule deletes any that are left. Versions would keep deleted patient ciphertext
-// beyond erasure, and nothing ever reads an older version. No CORS rules: the native app does not
-// use CORS. If the clinician web app (or any browser) ever uploads here, add a CORS rule for its
-// origin only (PUT, x-ms-blob-type and x-ms-meta-* headers).
+// beyond erasure, and nothing ever reads an older version. CORS: the native app needs none; the
+// patient web app (a browser) PUTs ciphertext here with its upload SAS, so its origin, and only
+// its origin, may PUT (single blob or blocks) with the x-ms-* headers the upload sends.
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
   parent: storage
   name: 'default'
   properties: {
+    cors: {
+      corsRules: empty(uploadCorsOrigins) ? [] : [
+        {
+          allowedOrigins: uploadCorsOrigins
+          allowedMethods: [
+            'PUT'
+          ]
+          allowedHeaders: [
+            'content-type'
+            'content-length'
+            'x-ms-*'
+          ]
+          exposedHeaders: [
+            'etag'
+            'x-ms-request-id'
+          ]
+          maxAgeInSeconds: 3600
+        }
+      ]
+    }
     isVersioningEnabled: false
     deleteRetentionPolicy: {
       enabled: true

@@ -29,6 +29,7 @@ param subnetNamePrefix string = 'snet-'
 var privateDnsZoneNames = [
   'privatelink.blob.${environment().suffixes.storage}'
   'privatelink.queue.${environment().suffixes.storage}'
+  'privatelink.table.${environment().suffixes.storage}'
   'privatelink.vaultcore.azure.net'
   'privatelink.documents.azure.com'
 ]
@@ -119,5 +120,6 @@ output APP_SUBNET_ID string = vnet.properties.subnets[0].id
 output PRIVATE_ENDPOINT_SUBNET_ID string = vnet.properties.subnets[1].id
 output BLOB_DNS_ZONE_ID string = dnsZones[0].id
 output QUEUE_DNS_ZONE_ID string = dnsZones[1].id
-output KEY_VAULT_DNS_ZONE_ID string = dnsZones[2].id
-output COSMOS_DNS_ZONE_ID string = dnsZones[3].id
+output TABLE_DNS_ZONE_ID string = dnsZones[2].id
+output KEY_VAULT_DNS_ZONE_ID string = dnsZones[3].id
+output COSMOS_DNS_ZONE_ID string = dnsZones[4].id

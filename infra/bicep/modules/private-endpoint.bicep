@@ -1,4 +1,4 @@
-// One private endpoint for one sub-resource (blob, queue, vault, Sql) of one service, registered
+// One private endpoint for one sub-resource (blob, queue, table, vault, Sql) of one service, registered
 // in the matching private DNS zone.
 
 @description('Name of the private endpoint.')
@@ -16,10 +16,11 @@ param subnetId string
 @description('Resource id of the service the endpoint connects to.')
 param targetResourceId string
 
-@description('Sub-resource (group id) of the service: blob, queue, vault or Sql.')
+@description('Sub-resource (group id) of the service: blob, queue, table, vault or Sql.')
 @allowed([
   'blob'
   'queue'
+  'table'
   'vault'
   'Sql'
 ])

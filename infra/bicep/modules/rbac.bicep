@@ -44,7 +44,9 @@ param communicationServiceName string
 param applicationInsightsName string
 
 var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   keyVaultCryptoServiceEncryptionUser: 'e147488a-f6f5-4113-8e2d-b22465e65bf6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -89,15 +91,27 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 }
 
 // ---------------------------------------------------------------- Storage (main account)
-// App: read/write/delete blobs in images and exports; host receipts, leases and app package.
+// App: blobs in images and exports; the Functions host's storage (AzureWebJobsStorage: receipts, leases, app package). Storage Blob Data Owner, not Contributor, because the Functions docs require Owner for an identity-based host storage connection (AzureWebJobsStorage__*), as the Azure-Samples Flex Consumption quickstarts assign it.
 resource appBlobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appPrincipalId, roles.storageBlobDataContributor)
+  name: guid(storage.id, appPrincipalId, roles.storageBlobDataOwner)
   scope: storage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
-    description: 'SkinVault API: blob data in images/exports, Functions host storage.'
+    description: 'SkinVault API: blob data in images/exports, Functions host storage (AzureWebJobsStorage).'
+  }
+}
+
+// App (Functions host): diagnostic events in Table storage of AzureWebJobsStorage (AzureWebJobsStorage__tableServiceUri); without it the host logs AZFD0003.
+resource appTableData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appPrincipalId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'SkinVault API: Functions host diagnostic events (Table storage).'
   }
 }
 
@@ -114,15 +128,15 @@ resource appQueueData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 // ---------------------------------------------------------------- Storage (ingest account)
-// App: read/write/delete uploads and sign the phones' upload SAS. Storage Blob Data Contributor is the least built-in role that reads and deletes blobs and it already includes generateUserDelegationKey/action (Storage Blob Delegator alone cannot read or delete); that action is account-level, so the scope is the account, which holds only uploads.
+// App: the process_upload blob trigger's connection (UPLOADS_STORAGE): read and delete uploads, and sign the phones' upload SAS (generateUserDelegationKey is account-level, so the scope is the account, which holds only uploads). Storage Blob Data Owner because the Functions docs require it for a blob trigger's identity-based connection.
 resource appIngestBlobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(ingestStorage.id, appPrincipalId, roles.storageBlobDataContributor)
+  name: guid(ingestStorage.id, appPrincipalId, roles.storageBlobDataOwner)
   scope: ingestStorage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
-    description: 'SkinVault API: uploads container (process, delete) and user-delegation key for upload SAS URLs.'
+    description: 'SkinVault API: blob trigger on uploads (process, delete) and user-delegation key for upload SAS URLs.'
   }
 }
 
@@ -261,10 +275,15 @@ resource appCosmosAudit 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignment
 
 // ---------------------------------------------------------------- Communication Services
 // Custom role: the three actions ACS documents for sending email with an Entra ID identity.
+// Name and display name are unique per deployment scope: the name is a guid of this resource
+// group's id and the role's name, and the display name (unique per tenant) carries a token of the
+// same id, so two environments (or two subscriptions with the same group name) never collide.
+var acsEmailSenderRoleName = 'skinvault-acs-email-sender'
+
 resource acsEmailSenderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(resourceGroup().id, 'skinvault-acs-email-sender')
+  name: guid(resourceGroup().id, acsEmailSenderRoleName)
   properties: {
-    roleName: 'SkinVault ACS email sender ${resourceGroup().name}'
+    roleName: 'SkinVault ACS email sender ${resourceGroup().name} ${uniqueString(resourceGroup().id)}'
     description: 'Send email through Azure Communication Services with an Entra ID identity, nothing else.'
     type: 'CustomRole'
     assignableScopes: [

@@ -1,6 +1,6 @@
 // Main storage account: the app's data (images, exports, queues) and the Functions host
-// (AzureWebJobsStorage: blob receipts, the blob trigger's internal queue, leases; Flex Consumption
-// deployment package). Entra ID only (shared keys off), closed to the internet (default action
+// (AzureWebJobsStorage: blob receipts, the blob trigger's internal queue, leases, the host's
+// diagnostic events in Table storage; Flex Consumption deployment package). Entra ID only (shared keys off), closed to the internet (default action
 // Deny): the app reaches it through private endpoints. Phones never talk to this account: their
 // uploads go to the separate ingest account (ingest-storage.bicep).
 
@@ -34,8 +34,8 @@ param deadLetterContainerName string = 'eventgrid-deadletter'
 @minValue(1)
 param exportRetentionDays int = 1
 
-@description('Days deleted blobs, containers and previous versions are kept before they are gone for good (erasure completes after this).')
-@minValue(1)
+@description('Days deleted blobs, containers and previous versions are kept before they are gone for good (erasure completes after this). Point-in-time restore reaches back one day less.')
+@minValue(2)
 @maxValue(365)
 param softDeleteDays int = 7
 
@@ -110,7 +110,18 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   parent: storage
   name: 'default'
   properties: {
+    // Recovery (infra/README.md, "Restore"): versions and soft delete undo an overwrite or a delete
+    // of one blob; point-in-time restore (needs versioning, change feed and soft delete) rolls
+    // block blobs back across whole containers; container soft delete undoes a deleted container.
     isVersioningEnabled: true
+    changeFeed: {
+      enabled: true
+      retentionInDays: softDeleteDays
+    }
+    restorePolicy: {
+      enabled: true
+      days: softDeleteDays - 1
+    }
     deleteRetentionPolicy: {
       enabled: true
       days: softDeleteDays
@@ -201,5 +212,6 @@ output NAME string = storage.name
 output RESOURCE_ID string = storage.id
 output BLOB_ENDPOINT string = storage.properties.primaryEndpoints.blob
 output QUEUE_ENDPOINT string = storage.properties.primaryEndpoints.queue
+output TABLE_ENDPOINT string = storage.properties.primaryEndpoints.table
 output DEPLOYMENT_CONTAINER_NAME string = deploymentContainerName
 output DEAD_LETTER_CONTAINER_NAME string = deadLetterContainerName

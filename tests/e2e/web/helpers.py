@@ -118,7 +118,8 @@ def case_id_for(base_url: str, clinician_token: str, display_name: str) -> str:
         while True:
             page = _ok(api.get("/api/clinic/cases", params={"filter": "all", "limit": 200, **({"continuationToken": token_} if token_ else {})}))
             for item in page["items"]:
-                if item["patient"]["displayName"] == display_name:
+                # photo requests have no patient yet; cases whose patient stopped sharing cannot be opened
+                if (item.get("patient") or {}).get("displayName") == display_name and item.get("status", "open") != "sharing-ended":
                     return item["caseId"]
             token_ = page.get("continuationToken")
             if not token_:

@@ -141,7 +141,7 @@ def test_clinician_journey_sign_in_review_triage_export_and_sign_out(stack, seed
     page.get_by_role("link", name="Back to case").click()
     wait_view(page, "case")
     folder_comment = "Please photograph it again in four weeks with a ruler beside it."
-    forearm.get_by_label("Add a comment about this folder").fill(folder_comment)
+    forearm.get_by_label("Write to the patient about this folder").fill(folder_comment)
     forearm.get_by_role("button", name="Add comment").click()
     expect(forearm.locator(".app-comments__item").last).to_contain_text(folder_comment)
 
@@ -167,7 +167,7 @@ def test_clinician_journey_sign_in_review_triage_export_and_sign_out(stack, seed
     wait_view(page, "case")
     triage = page.locator("[data-testid='triage']")
     triage.get_by_label("List for excision").check()
-    triage.get_by_label("Note (optional)").fill("Atypical naevus: list for excision biopsy.")
+    triage.get_by_label("Internal note (optional)").fill("Atypical naevus: list for excision biopsy.")
     triage.get_by_role("button", name="Record triage outcome").click()
     expect(page.locator("[data-testid='triage-current']")).to_contain_text("List for excision")
     if before["lastReviewedAt"] is None:

@@ -41,7 +41,8 @@ def test_revoked_share_shows_patient_has_withdrawn_access_while_case_is_open(sta
 
     page.get_by_role("link", name="Go back to the worklist").click()
     wait_view(page, "worklist")
-    expect(page.get_by_role("link", name="Robin Revoke")).to_have_count(0)
+    expect(page.get_by_role("link", name="Robin Revoke")).to_have_count(0)  # kept as "sharing ended": no way in
+    expect(page.locator(f"tr[data-case-id='{case_id}']")).to_contain_text("Sharing ended by the patient on")
 
 
 def test_revoked_share_detected_by_the_open_case_refreshing(stack, seeded, page):

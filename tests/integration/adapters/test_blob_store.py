@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.core.exceptions import HttpResponseError
-from azure.storage.blob import BlobClient, BlobServiceClient, ContainerClient
+from azure.storage.blob import BlobClient, BlobLeaseClient, BlobServiceClient, ContainerClient
 from cryptography.exceptions import InvalidTag
 
 from shared_code.adapters.blob_store import AzureBlobStore
@@ -165,11 +165,11 @@ def test_phone_upload_with_sas_is_read_by_the_server(store, kek):
     assert _read(store, UPLOADS, "p2/upload-1") == JPEG
 
 
-def test_phone_upload_of_a_large_photo_in_blocks_is_read_by_the_server(store, kek):
+def test_phone_upload_of_a_large_photo_over_several_regions_is_read_by_the_server(store, kek):
     photo = os.urandom(9 * MiB)
     url = store.upload_url(UPLOADS, "p2/upload-large", datetime.now(UTC) + timedelta(minutes=10))
 
-    upload_encrypted(url, photo, kek.public_jwk(), max_single_put_size=4 * MiB, max_block_size=4 * MiB)
+    upload_encrypted(url, photo, kek.public_jwk())  # one PUT, three 4 MiB regions encrypted as they are sent
 
     assert _read(store, UPLOADS, "p2/upload-large") == photo
 
@@ -490,3 +490,49 @@ def test_ping_fails_fast_while_azurite_is_down_and_recovers_when_it_is_back(kek)
 
         own.start()
         blob_store.ping()
+
+
+# ------------------------------------------------------------------ leases (issue 14 item 3)
+def _lease_with_upload_sas(store, kek, name):
+    """What anyone holding the upload link can do: write the blob, then take an infinite lease."""
+    url = store.upload_url(UPLOADS, name, datetime.now(UTC) + timedelta(minutes=10))
+    upload_encrypted(url, JPEG, kek.public_jwk())
+    BlobLeaseClient(BlobClient.from_blob_url(url)).acquire(lease_duration=-1)
+
+
+def test_info_reports_a_lease_taken_with_the_upload_sas(store, kek):
+    _lease_with_upload_sas(store, kek, "leases/info")
+
+    assert store.info(UPLOADS, "leases/info").leased is True
+
+
+def test_a_blob_under_an_infinite_lease_is_still_deleted(store, kek, raw):
+    _lease_with_upload_sas(store, kek, "leases/one")
+
+    store.delete(UPLOADS, "leases/one")
+
+    assert not raw.get_blob_client(UPLOADS, "leases/one").exists()
+
+
+def test_delete_prefix_breaks_leases_on_every_blob(store, kek, raw):
+    _lease_with_upload_sas(store, kek, "leases/many/a")
+    _lease_with_upload_sas(store, kek, "leases/many/b")
+
+    assert store.delete_prefix(UPLOADS, "leases/many/") == 2
+
+    assert not list(raw.get_container_client(UPLOADS).list_blobs(name_starts_with="leases/many/"))
+
+
+def test_list_page_walks_a_prefix_in_bounded_pages(store):
+    for i in range(5):
+        store.put_encrypted(IMAGES, f"paged/{i}", b"x")
+    seen, token, pages = [], None, 0
+    while True:
+        items, token = store.list_page(IMAGES, "paged/", continuation=token, limit=2)
+        pages += 1
+        assert len(items) <= 2
+        seen.extend(i.name for i in items)
+        if token is None:
+            break
+    assert seen == [f"paged/{i}" for i in range(5)]
+    assert pages == 3

@@ -6,6 +6,7 @@ import pytest
 
 from shared_code.auth.principal import CLINICIAN, PATIENT, Principal
 from shared_code.services import clinics
+from tests.support.email_scan import assert_no_patient_data, content_of
 from tests.support.functions_client import fake_services
 
 ISSUER = "https://login.example"
@@ -21,7 +22,9 @@ def clinician(sub: str, *clinic_ids: str) -> Principal:
 
 @pytest.fixture
 def services(tmp_path):
-    return fake_services(tmp_path)
+    svc = fake_services(tmp_path)
+    yield svc
+    assert_no_patient_data([content_of(m) for m in svc.email.sent], svc.store)  # every email, scanned
 
 
 @pytest.fixture

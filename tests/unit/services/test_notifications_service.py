@@ -77,3 +77,13 @@ def test_every_email_says_it_carries_no_patient_details_and_links_to_sign_in(ser
 def test_messages_that_cannot_be_acted_on_are_skipped(services, clinic, message):
     assert notifications.handle(services, message) == "skipped"
     assert services.email.sent == []
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["clinic-message", "patient-reply", "invitation", "sharing-ended"],
+)
+def test_conversation_messages_without_their_ids_are_skipped(services, clinic, kind):
+    assert notifications.handle(services, {"kind": kind, "clinicId": clinic["id"]}) == "skipped"
+    assert notifications.handle(services, {"kind": kind, "clinicId": clinic["id"], "patientId": 3, "caseId": ""}) == "skipped"
+    assert services.email.sent == []

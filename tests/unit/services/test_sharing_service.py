@@ -77,7 +77,8 @@ def test_revoking_the_last_share_closes_the_case_and_a_new_share_reopens_it_as_n
     case = services.store.read(CLINICS, clinic["id"], case_id)
     assert (case["active"], case["hasNew"], case["awaitingTriage"]) == (True, True, True)
     sharing.revoke(services, ALICE, shared["id"])
-    assert services.store.read(CLINICS, clinic["id"], case_id)["active"] is False
+    ended = services.store.read(CLINICS, clinic["id"], case_id)
+    assert ended["sharingEndedAt"] and ended["hasNew"] is False  # on the worklist as "sharing ended" for 30 days
     case = services.store.read(CLINICS, clinic["id"], case_id)
     case["hasNew"] = False
     services.store.replace(CLINICS, case, if_match=case["_etag"])

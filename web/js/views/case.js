@@ -1,4 +1,5 @@
-// Case view: patient details, triage, export, and each folder as a timeline of photos.
+// Case view: patient details, triage (with a message for the patient), internal notes, export, and
+// each folder as a timeline of photos with its conversation with the patient.
 
 import { api, NotAvailableError } from "../api.js";
 import { LazyImages, saveResponse } from "../blobs.js";
@@ -9,6 +10,7 @@ import {
   formatNhsNumber,
   formatPlainDate,
   plural,
+  REMINDER_LABELS,
   TRIAGE_OUTCOMES,
   triageLabel,
 } from "../format.js";
@@ -159,10 +161,12 @@ function folderSection(ctx, detail, folder, lazy, fresh) {
     timeline(ctx, detail, folder, lazy, fresh),
     compareForm(ctx, detail, folder),
     commentsSection(ctx, {
-      heading: "Comments on this folder",
-      label: "Add a comment about this folder",
-      load: (signal) => api.folderComments(folder.id, signal),
+      heading: "Conversation with the patient",
+      label: "Write to the patient about this folder",
+      hint: "The patient sees this and can reply. For notes only your clinic should see, use Internal notes.",
+      load: (signal) => api.folderMessages(folder.id, signal),
       add: (text) => api.addFolderComment(folder.id, text),
+      withdraw: (c) => api.withdrawComment(detail.caseId, c.id),
       testid: "folder-comments",
     }),
   );
@@ -175,7 +179,12 @@ function triageSummary(triage) {
     "div",
     { dataset: { testid: "triage-current" } },
     h("p", { class: "nhsuk-body" }, tag(t.label, t.colour)),
-    triage.note ? h("p", { class: "nhsuk-body-s app-triage-note" }, triage.note) : null,
+    triage.note ? h("p", { class: "nhsuk-body-s app-triage-note" }, h("span", { class: "app-muted" }, "Internal note: "), triage.note) : null,
+    triage.patientText ? h("p", { class: "nhsuk-body-s app-triage-note" }, h("span", { class: "app-muted" }, "The patient was told: "), triage.patientText) : null,
+    triage.patientMessage
+      ? h("p", { class: "nhsuk-body-s app-triage-note", dataset: { testid: "triage-patient-message" } }, h("span", { class: "app-muted" }, "Message for the patient: "), triage.patientMessage)
+      : null,
+    triage.reminder ? h("p", { class: "nhsuk-body-s" }, `Reminder set: ${REMINDER_LABELS[triage.reminder] || triage.reminder}`) : null,
     h(
       "p",
       { class: "nhsuk-body-s app-muted" },
@@ -203,7 +212,27 @@ function triageCard(ctx, detail) {
       h("label", { class: "nhsuk-label nhsuk-radios__label", for: `${name}-${i}` }, o.label),
     ),
   );
-  const note = h("textarea", { class: "nhsuk-textarea", id: "triage-note", name: "note", rows: "3", maxlength: "2000" });
+  const note = h("textarea", { class: "nhsuk-textarea", id: "triage-note", name: "note", rows: "3", maxlength: "2000", "aria-describedby": "triage-note-hint" });
+  const message = h("textarea", {
+    class: "nhsuk-textarea",
+    id: "triage-message",
+    name: "patientMessage",
+    rows: "3",
+    maxlength: "2000",
+    "aria-describedby": "triage-message-hint",
+  });
+  const reminder = h(
+    "select",
+    { class: "nhsuk-select", id: "triage-reminder", name: "reminder" },
+    h("option", { value: "" }, "No reminder"),
+    Object.entries(REMINDER_LABELS).map(([value, label]) => h("option", { value }, `Remind ${label}`)),
+  );
+  const reminderGroup = h(
+    "div",
+    { class: "nhsuk-form-group", hidden: detail.triage?.outcome !== "request-more-photos", dataset: { testid: "triage-reminder" } },
+    h("label", { class: "nhsuk-label", for: "triage-reminder" }, "Remind the patient to take new photos (optional)"),
+    reminder,
+  );
   const submit = button("Record triage outcome", { type: "submit" });
   const form = h(
     "form",
@@ -219,10 +248,27 @@ function triageCard(ctx, detail) {
         h("div", { class: "nhsuk-radios nhsuk-radios--small" }, radios),
       ),
     ),
-    h("div", { class: "nhsuk-form-group" }, h("label", { class: "nhsuk-label", for: "triage-note" }, "Note (optional)"), note),
+    reminderGroup,
+    h(
+      "div",
+      { class: "nhsuk-form-group" },
+      h("label", { class: "nhsuk-label", for: "triage-message" }, "Message for the patient (optional)"),
+      h("div", { class: "nhsuk-hint", id: "triage-message-hint" }, "The patient sees the outcome explained in plain English, with this message."),
+      message,
+    ),
+    h(
+      "div",
+      { class: "nhsuk-form-group" },
+      h("label", { class: "nhsuk-label", for: "triage-note" }, "Internal note (optional)"),
+      h("div", { class: "nhsuk-hint", id: "triage-note-hint" }, "Only your clinic sees this. It is never shown or sent to the patient."),
+      note,
+    ),
     errorSlot,
     submit,
   );
+  form.addEventListener("change", (e) => {
+    if (e.target.name === name) reminderGroup.hidden = e.target.value !== "request-more-photos";
+  });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     errorSlot.replaceChildren();
@@ -234,11 +280,18 @@ function triageCard(ctx, detail) {
     }
     submit.disabled = true;
     try {
-      const triage = await api.triage(detail.caseId, chosen.value, note.value.trim());
+      const triage = await api.triage(detail.caseId, {
+        outcome: chosen.value,
+        note: note.value.trim(),
+        patientMessage: message.value.trim(),
+        reminder: chosen.value === "request-more-photos" ? reminder.value : "",
+      });
       detail.triage = triage;
       rememberCase(detail);
       current.replaceChildren(triageSummary(triage));
       note.value = "";
+      message.value = "";
+      reminder.value = "";
       announce(`Triage outcome recorded: ${triageLabel(triage.outcome).label}`);
     } catch (err) {
       if (!ctx.handled(err)) errorSlot.replaceChildren(inlineError(actionErrorMessage(err)));
@@ -407,6 +460,71 @@ function reviewCard(ctx, detail) {
   );
 }
 
+function notesCard(ctx, detail) {
+  const list = h("ul", { class: "app-comments nhsuk-list", dataset: { testid: "internal-notes-list" } });
+  const status = h("p", { class: "nhsuk-body-s app-muted" }, "Loading notes…");
+  const errorSlot = h("div", {});
+  const textarea = h("textarea", { class: "nhsuk-textarea", id: "internal-note", name: "text", rows: "3", maxlength: "4000", "aria-describedby": "internal-note-hint" });
+  const submit = button("Add internal note", { type: "submit", variant: "secondary" });
+  const item = (n) =>
+    h(
+      "li",
+      { class: "app-comments__item", dataset: { noteId: n.id } },
+      h("p", { class: "app-comments__meta nhsuk-body-s" }, h("strong", {}, n.author?.name || "Unknown"), " · ", h("time", { datetime: n.createdAt }, formatDateTime(n.createdAt) || "")),
+      h("p", { class: "app-comments__text" }, n.text),
+    );
+  const form = h(
+    "form",
+    { class: "app-comment-form", novalidate: true },
+    h(
+      "div",
+      { class: "nhsuk-form-group" },
+      h("label", { class: "nhsuk-label", for: "internal-note" }, "Add an internal note"),
+      h("div", { class: "nhsuk-hint", id: "internal-note-hint" }, "Only your clinic sees internal notes. The patient never does."),
+      textarea,
+    ),
+    errorSlot,
+    submit,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    errorSlot.replaceChildren();
+    const text = textarea.value.trim();
+    if (!text) {
+      errorSlot.replaceChildren(inlineError("Enter a note"));
+      textarea.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      list.append(item(await api.addCaseNote(detail.caseId, text)));
+      status.hidden = true;
+      textarea.value = "";
+      announce("Internal note added");
+    } catch (err) {
+      if (!ctx.handled(err)) errorSlot.replaceChildren(inlineError(actionErrorMessage(err)));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  api
+    .caseNotes(detail.caseId, ctx.signal)
+    .then((res) => {
+      const items = res?.items || [];
+      status.textContent = items.length ? "" : "No internal notes yet.";
+      status.hidden = items.length > 0;
+      list.replaceChildren(...items.map(item));
+    })
+    .catch((err) => {
+      if (!ctx.handled(err)) status.textContent = "Internal notes could not be loaded.";
+    });
+  return h(
+    "section",
+    { class: "nhsuk-card app-card", "aria-labelledby": "notes-heading", dataset: { testid: "internal-notes" } },
+    h("div", { class: "nhsuk-card__content" }, h("h2", { class: "nhsuk-card__heading nhsuk-heading-m", id: "notes-heading" }, "Internal notes"), status, list, form),
+  );
+}
+
 function watchForWithdrawal(ctx, caseId) {
   const seconds = Number(ctx.config?.caseRefreshSeconds) || 0;
   const check = async () => {
@@ -455,6 +573,10 @@ export async function caseView(ctx) {
         ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Shared for"), h("dd", { class: "app-facts__value" }, share.purposes.map((x) => x.replace(/-/g, " ")).join(", ")))
         : null,
       fresh.size ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "New since last review"), h("dd", { class: "app-facts__value" }, tag(plural(fresh.size, "photo", "photos"), "blue"))) : null,
+      detail.newReplyCount
+        ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Patient replies"), h("dd", { class: "app-facts__value", dataset: { testid: "new-replies" } }, tag(`${plural(detail.newReplyCount, "new reply", "new replies")}`, "aqua-green")))
+        : null,
+      detail.waitingForPhotos ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Photos"), h("dd", { class: "app-facts__value" }, tag("Waiting for photos", "yellow"))) : null,
     ),
     h(
       "div",
@@ -466,7 +588,7 @@ export async function caseView(ctx) {
           ? folders.map((f) => folderSection(ctx, detail, f, lazy, fresh))
           : h("p", { class: "nhsuk-body" }, "The patient has not shared any folders in this case."),
       ),
-      h("div", { class: "nhsuk-grid-column-one-third app-sidebar" }, reviewCard(ctx, detail), triageCard(ctx, detail), exportCard(ctx, detail)),
+      h("div", { class: "nhsuk-grid-column-one-third app-sidebar" }, reviewCard(ctx, detail), triageCard(ctx, detail), notesCard(ctx, detail), exportCard(ctx, detail)),
     ),
   );
   watchForWithdrawal(ctx, caseId);

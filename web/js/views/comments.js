@@ -1,26 +1,41 @@
-// Comments on a photo or a folder: the list and a form to add one.
+// The conversation with the patient on a photo or a folder: the clinic's comments, the patient's
+// replies, triage outcome messages; a comment posted in error can be withdrawn.
 
-import { announce, button, h } from "../dom.js";
-import { formatDateTime } from "../format.js";
+import { announce, button, h, tag } from "../dom.js";
+import { formatDateTime, triageLabel } from "../format.js";
 import { actionErrorMessage, inlineError } from "./states.js";
 
 let seq = 0;
 
-function commentItem(c) {
+function meta(c) {
   const who = c.author?.name || "Unknown";
-  const kind = c.author?.kind === "patient" ? " (patient)" : "";
+  const fromPatient = c.author?.kind === "patient";
   return h(
-    "li",
-    { class: "app-comments__item" },
-    h("p", { class: "app-comments__meta nhsuk-body-s" }, h("strong", {}, `${who}${kind}`), " · ", h("time", { datetime: c.createdAt }, formatDateTime(c.createdAt) || "")),
-    h("p", { class: "app-comments__text" }, c.text),
+    "p",
+    { class: "app-comments__meta nhsuk-body-s" },
+    h("strong", {}, fromPatient ? `${who} (patient)` : who),
+    " · ",
+    h("time", { datetime: c.createdAt }, formatDateTime(c.createdAt) || ""),
+    fromPatient ? [" ", tag("Reply from the patient", "aqua-green")] : null,
+    c.withdrawn ? [" ", tag("Withdrawn", "grey")] : null,
   );
 }
 
+function body(c) {
+  const parts = [];
+  if (c.kind === "outcome" && c.outcome) {
+    parts.push(h("p", { class: "app-comments__text" }, h("span", { class: "app-muted" }, "Triage outcome sent to the patient: "), triageLabel(c.outcome.code).label));
+  }
+  if (c.text) parts.push(h(c.withdrawn ? "del" : "p", { class: "app-comments__text" }, c.text));
+  if (c.withdrawn) parts.push(h("p", { class: "nhsuk-body-s app-muted" }, `Withdrawn ${formatDateTime(c.withdrawnAt) || ""}. The patient no longer sees what it said.`));
+  return parts;
+}
+
 /**
- * commentsSection(ctx, {heading, label, load(signal) -> {items}, add(text) -> comment, headingLevel})
+ * commentsSection(ctx, {heading, label, hint, load(signal) -> {items}, add(text) -> comment,
+ *                       withdraw(comment) -> comment | undefined, headingLevel, testid})
  */
-export function commentsSection(ctx, { heading, label, load, add, headingLevel = "h3", testid }) {
+export function commentsSection(ctx, { heading, label, hint, load, add, withdraw, headingLevel = "h3", testid }) {
   const id = `comment-${++seq}`;
   const list = h("ul", { class: "app-comments nhsuk-list" });
   const status = h("p", { class: "nhsuk-body-s app-muted" }, "Loading comments…");
@@ -34,16 +49,44 @@ export function commentsSection(ctx, { heading, label, load, add, headingLevel =
       "div",
       { class: "nhsuk-form-group" },
       h("label", { class: "nhsuk-label", for: id }, label),
-      h("div", { class: "nhsuk-hint", id: `${id}-hint` }, "The patient can see comments on their photos."),
+      h("div", { class: "nhsuk-hint", id: `${id}-hint` }, hint || "The patient can see comments on their photos."),
       textarea,
     ),
     submit,
   );
 
+  const item = (c) => {
+    const li = h("li", { class: ["app-comments__item", c.author?.kind === "patient" && "app-comments__item--patient"], dataset: { commentId: c.id, kind: c.kind || "comment" } });
+    const canWithdraw = withdraw && c.author?.kind === "clinician" && !c.withdrawn;
+    const withdrawBtn = canWithdraw
+      ? button("Withdraw", {
+          variant: "secondary",
+          class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small app-withdraw",
+          "aria-label": `Withdraw the comment posted ${formatDateTime(c.createdAt) || ""}`,
+          dataset: { action: "withdraw-comment" },
+          onclick: async () => {
+            errorSlot.replaceChildren();
+            withdrawBtn.disabled = true;
+            try {
+              const updated = await withdraw(c);
+              li.replaceWith(item(updated || { ...c, withdrawn: true }));
+              announce("Comment withdrawn");
+            } catch (err) {
+              withdrawBtn.disabled = false;
+              if (!ctx.handled(err)) errorSlot.replaceChildren(inlineError(actionErrorMessage(err)));
+            }
+          },
+        })
+      : null;
+    li.append(meta(c), ...body(c));
+    if (withdrawBtn) li.append(withdrawBtn);
+    return li;
+  };
+
   const render = (items) => {
     status.textContent = items.length ? "" : "No comments yet.";
     status.hidden = items.length > 0;
-    list.replaceChildren(...items.map(commentItem));
+    list.replaceChildren(...items.map(item));
   };
 
   form.addEventListener("submit", async (e) => {
@@ -58,7 +101,7 @@ export function commentsSection(ctx, { heading, label, load, add, headingLevel =
     submit.disabled = true;
     try {
       const created = await add(text);
-      list.append(commentItem(created));
+      list.append(item(created));
       status.hidden = true;
       textarea.value = "";
       announce("Comment added");

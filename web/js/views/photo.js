@@ -123,6 +123,7 @@ export async function photoView(ctx) {
           headingLevel: "h2",
           load: (signal) => api.imageComments(image.id, signal),
           add: (text) => api.addImageComment(image.id, text),
+          withdraw: (c) => api.withdrawComment(ctx.params.caseId, c.id),
           testid: "photo-comments",
         }),
       ),

@@ -80,6 +80,7 @@ export function inlineError(message) {
 export function actionErrorMessage(err) {
   if (err?.network) return "We could not reach SkinVault. Check your connection and try again.";
   if (err?.status === 422 || err?.status === 400) return err.problem?.detail || "Check what you entered and try again.";
+  if (err?.status === 409 && err.problem?.detail) return err.problem.detail;
   if (err?.status === 409 || err?.status === 412) return "Someone else changed this case. Reload the page and try again.";
   return "Something went wrong. Try again.";
 }

@@ -1,9 +1,11 @@
-// Worklist: the clinic's cases, with badges for new photos, triage state and share expiry.
+// Worklist: the clinic's cases, with badges for new photos and replies, triage state and share
+// expiry; photo requests waiting for photos (with Cancel); cases whose patient stopped sharing.
 
 import { api } from "../api.js";
-import { ICONS, h, icon, tag } from "../dom.js";
-import { daysUntil, formatDateTime, formatNhsNumber, formatPlainDate, formatShortDate, plural, triageLabel } from "../format.js";
+import { announce, button, ICONS, h, icon, tag } from "../dom.js";
+import { daysUntil, formatDate, formatDateTime, formatNhsNumber, formatPlainDate, formatShortDate, plural, triageLabel } from "../format.js";
 import { pageToken, rememberPageToken } from "../store.js";
+import { actionErrorMessage, inlineError } from "./states.js";
 
 export const FILTERS = [
   { value: "all", label: "All cases", empty: "No cases are shared with your clinic at the moment." },
@@ -63,39 +65,103 @@ function triageCell(triage) {
   return tag(t.label, t.colour);
 }
 
-function photosCell(n) {
-  if (n > 0) return tag(`${n} new`, "blue");
-  return h("span", { class: "app-muted" }, "None new");
+function photosCell(item) {
+  const parts = [];
+  if (item.status === "waiting-for-photos") parts.push(tag("Waiting for photos", "yellow"));
+  else if (item.newImageCount > 0) parts.push(tag(`${item.newImageCount} new`, "blue"));
+  if (item.newReplyCount > 0) parts.push(" ", tag(plural(item.newReplyCount, "new reply", "new replies"), "aqua-green"));
+  return parts.length ? h("span", {}, parts) : h("span", { class: "app-muted" }, "None new");
 }
 
-function caseRow(item) {
+function patientCell(item, linked) {
   const p = item.patient || {};
   const nhs = formatNhsNumber(p.nhsNumber);
   const dob = formatPlainDate(p.dateOfBirth);
+  const name = p.displayName || "Unnamed patient";
+  return h(
+    "td",
+    { class: "nhsuk-table__cell" },
+    linked ? h("a", { class: "nhsuk-link app-case-link", href: `/cases/${encodeURIComponent(item.caseId)}` }, name) : h("span", { class: "app-case-name" }, name),
+    h(
+      "span",
+      { class: "app-case-meta nhsuk-body-s" },
+      dob ? `Born ${dob}` : null,
+      dob && nhs ? " · " : null,
+      nhs ? h("span", {}, "NHS number ", h("span", { class: "app-nowrap" }, nhs)) : null,
+    ),
+  );
+}
+
+function endedRow(item) {
   return h(
     "tr",
-    { class: "nhsuk-table__row", dataset: { caseId: item.caseId } },
+    { class: "nhsuk-table__row app-row--ended", dataset: { caseId: item.caseId, status: item.status } },
+    patientCell(item, false),
+    h(
+      "td",
+      { class: "nhsuk-table__cell", colspan: "4", dataset: { col: "status" } },
+      tag(`Sharing ended by the patient on ${formatDate(item.sharingEndedAt)}`, "grey"),
+      h("span", { class: "app-case-meta nhsuk-body-s" }, "Their photos and details are no longer available."),
+    ),
+    h("td", { class: "nhsuk-table__cell nhsuk-body-s" }, formatDateTime(item.lastActivityAt) || "None"),
+  );
+}
+
+function invitationRow(ctx, item) {
+  const inv = item.invitation;
+  const errorSlot = h("div", {});
+  const cancel = button("Cancel request", {
+    variant: "secondary",
+    class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small",
+    "aria-label": `Cancel request for photos from ${inv.email}`,
+    dataset: { action: "cancel-invitation" },
+    onclick: async () => {
+      errorSlot.replaceChildren();
+      cancel.disabled = true;
+      try {
+        await api.cancelInvitation(inv.id);
+        row.remove();
+        announce(`Photo request to ${inv.email} cancelled`);
+      } catch (err) {
+        cancel.disabled = false;
+        if (!ctx.handled(err)) errorSlot.replaceChildren(inlineError(actionErrorMessage(err)));
+      }
+    },
+  });
+  const row = h(
+    "tr",
+    { class: "nhsuk-table__row", dataset: { caseId: item.caseId, status: item.status, invitationId: inv.id } },
     h(
       "td",
       { class: "nhsuk-table__cell" },
-      h("a", { class: "nhsuk-link app-case-link", href: `/cases/${encodeURIComponent(item.caseId)}` }, p.displayName || "Unnamed patient"),
-      h(
-        "span",
-        { class: "app-case-meta nhsuk-body-s" },
-        dob ? `Born ${dob}` : null,
-        dob && nhs ? " · " : null,
-        nhs ? h("span", {}, "NHS number ", h("span", { class: "app-nowrap" }, nhs)) : null,
-      ),
+      h("span", { class: "app-case-name" }, `Photos requested from ${inv.email}`),
+      h("span", { class: "app-case-meta nhsuk-body-s" }, inv.state === "accepted" ? "The patient has opened the request" : "Not opened yet"),
     ),
+    h("td", { class: "nhsuk-table__cell nhsuk-body-s" }, inv.instruction || h("span", { class: "app-muted" }, "No instruction")),
+    h("td", { class: "nhsuk-table__cell", dataset: { col: "new" } }, tag("Waiting for photos", "yellow")),
+    h("td", { class: "nhsuk-table__cell" }, errorSlot, cancel),
+    h("td", { class: "nhsuk-table__cell", dataset: { col: "expiry" } }, h("span", { class: "nhsuk-body-s" }, `Link ends ${formatShortDate(inv.expiresAt)}`)),
+    h("td", { class: "nhsuk-table__cell nhsuk-body-s" }, formatDateTime(item.lastActivityAt) || "None"),
+  );
+  return row;
+}
+
+function caseRow(ctx, item) {
+  if (item.status === "sharing-ended") return endedRow(item);
+  if (item.invitation) return invitationRow(ctx, item);
+  return h(
+    "tr",
+    { class: "nhsuk-table__row", dataset: { caseId: item.caseId, status: item.status || "open" } },
+    patientCell(item, true),
     h("td", { class: "nhsuk-table__cell" }, (item.folders || []).map((f) => f.name).join(", ") || "None"),
-    h("td", { class: "nhsuk-table__cell", dataset: { col: "new" } }, photosCell(item.newImageCount || 0)),
+    h("td", { class: "nhsuk-table__cell", dataset: { col: "new" } }, photosCell(item)),
     h("td", { class: "nhsuk-table__cell", dataset: { col: "triage" } }, triageCell(item.triage)),
     h("td", { class: "nhsuk-table__cell", dataset: { col: "expiry" } }, expiryCell(item.shareExpiresAt)),
     h("td", { class: "nhsuk-table__cell nhsuk-body-s" }, formatDateTime(item.lastActivityAt) || "None"),
   );
 }
 
-function casesTable(items, filterLabel) {
+function casesTable(ctx, items, filterLabel) {
   const headers = ["Patient", "Folders", "Photos", "Triage", "Share ends", "Last activity"];
   return h(
     "div",
@@ -109,7 +175,7 @@ function casesTable(items, filterLabel) {
         { class: "nhsuk-table__head" },
         h("tr", { class: "nhsuk-table__row" }, headers.map((t) => h("th", { class: "nhsuk-table__header", scope: "col" }, t))),
       ),
-      h("tbody", { class: "nhsuk-table__body" }, items.map(caseRow)),
+      h("tbody", { class: "nhsuk-table__body" }, items.map((item) => caseRow(ctx, item))),
     ),
   );
 }
@@ -158,7 +224,12 @@ export async function worklistView(ctx) {
   ctx.title(filter.value === "all" ? "Worklist" : `Worklist: ${filter.label.toLowerCase()}`);
   const heading = h("h1", {}, "Worklist");
   const status = h("p", { class: "nhsuk-body app-loading", role: "status" }, "Loading cases…");
-  ctx.show(heading, filterNav(filter.value), status);
+  const requestLink = h(
+    "p",
+    { class: "app-worklist-actions" },
+    h("a", { class: "nhsuk-button nhsuk-button--secondary", href: "/requests/new", role: "button", draggable: "false", dataset: { action: "request-photos" } }, "Request photos"),
+  );
+  ctx.show(heading, requestLink, filterNav(filter.value), status);
 
   const limit = ctx.config?.worklistPageSize || 50;
   const result = await api.cases(filter.value, token, limit, ctx.signal);
@@ -182,10 +253,10 @@ export async function worklistView(ctx) {
         { class: "nhsuk-body app-result-count", role: "status" },
         `Showing ${plural(items.length, "case", "cases")}${page > 1 || result.continuationToken ? ` on page ${page}` : ""}.`,
       ),
-      casesTable(items, filter.label),
+      casesTable(ctx, items, filter.label),
     );
   }
-  ctx.show(heading, filterNav(filter.value), body, pagination(filter.value, page, Boolean(result?.continuationToken)));
+  ctx.show(heading, requestLink, filterNav(filter.value), body, pagination(filter.value, page, Boolean(result?.continuationToken)));
   ctx.focusHeading();
   ctx.ready();
 }
