@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -40,6 +40,15 @@ _PROPAGATOR = TraceContextTextMapPropagator()  # W3C trace context only: no bagg
 # or blob names made of them ("pt-…/img-…/original.jpg"). Anything else is left out of telemetry.
 _ID = re.compile(r"^[a-z]{2,8}-[A-Za-z0-9_-]{4,100}$")
 _BLOB_NAME = re.compile(r"^[a-z]{2,8}-[A-Za-z0-9_-]{4,100}(/[a-z]{2,8}-[A-Za-z0-9_-]{4,100})*(/[a-z]{2,16}\.[a-z]{2,4})?/?$")
+
+_METER = metrics.get_meter("skinvault")
+# customMetrics the alerts and the workbook read (infra/README.md "What the alerts and the workbook read")
+_PENDING_OVERDUE = _METER.create_gauge(
+    "skinvault.uploads.pending_overdue", unit="{upload}", description="Uploads still pending 15 minutes after their session opened"
+)
+_TIME_TO_READY = _METER.create_histogram(
+    "skinvault.uploads.time_to_ready_seconds", unit="s", description="From the upload session opening to the photo being ready"
+)
 
 _configured: str | None = None
 _configure_lock = threading.Lock()
@@ -184,3 +193,13 @@ def http_outcome(span: Span, status_code: int, correlation_id: str) -> None:
         span.set_attribute("skinvault.correlation_id", correlation_id)
     if status_code >= 500:
         span.set_status(Status(StatusCode.ERROR))
+
+
+# ---------------------------------------------------------------- metrics (counts and durations only)
+def record_uploads_pending_overdue(count: int) -> None:
+    _PENDING_OVERDUE.set(count)
+
+
+def record_time_to_ready(seconds: float) -> None:
+    if seconds >= 0:
+        _TIME_TO_READY.record(seconds)

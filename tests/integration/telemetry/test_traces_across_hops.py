@@ -8,7 +8,8 @@ port wrapped as bootstrap wraps it and an in-memory span/log exporter installed.
   date of birth, notes, folder name, emails, comment, tokens);
 - one trace runs from each request to what it caused: the upload request to the upload trigger's
   processing (store, blob and KEK spans), the share request to the share-granted email, a second
-  upload to the new-photos email, the export request to the export build, via W3C trace context
+  upload to the new-photos email, the clinician's comment to the patient's email, the export request
+  to the export build, via W3C trace context
   in the image's metadata document and in the queue messages' bodies.
 """
 
@@ -38,7 +39,7 @@ from tests.support.encrypted_services import encrypted_services
 from tests.support.functions_client import FunctionsClient, registry
 from tests.support.images import make_photo
 from tests.support.library_helpers import build_scene, ok, share_body
-from tests.support.telemetry import in_memory_telemetry
+from tests.support.telemetry import in_memory_metrics, in_memory_telemetry, metric_points
 
 PATIENT_NAME = "Philippa Quennell-Marchbanks"
 PATIENT_EMAIL = "philippa.qm@example.org"
@@ -159,6 +160,8 @@ def _texts(spans: list[ReadableSpan], logs: list[Any], records: list[logging.Log
 
 def test_the_journey_is_one_trace_per_request_and_carries_no_patient_data(journey, caplog):
     caplog.set_level(logging.INFO)
+    reader = in_memory_metrics()
+    ready_before = sum(p.count for p in metric_points(reader, "skinvault.uploads.time_to_ready_seconds"))
     client: FunctionsClient = journey["client"]
     scene = build_scene(client, patient_sub="telemetry-patient", patient_name=PATIENT_NAME, patient_email=PATIENT_EMAIL, clinic_email=CLINIC_EMAIL)
     doctor_token = client.token("doc-1", "clinician", DOCTOR_NAME, DOCTOR_EMAIL)
@@ -180,7 +183,10 @@ def test_the_journey_is_one_trace_per_request_and_carries_no_patient_data(journe
     _wait(lambda: len(list(journey["outbox"].glob("*.eml"))) == 2, "the new-photos email")
 
     # the clinician comments and exports -> export job -> package
-    ok(client.post(f"/api/images/{first}/comments", token=doctor_token, json={"text": COMMENT}), 201)
+    comment_trace = "8bf92f3577b34da6a3ce929d0e0e4740"  # the patient is told of the clinic's comment (by email)
+    comment = {"text": COMMENT}
+    ok(client.post(f"/api/images/{first}/comments", token=doctor_token, json=comment, headers={"traceparent": _traceparent(comment_trace)}), 201)
+    _wait(lambda: len(list(journey["outbox"].glob("*.eml"))) == 3, "the patient's email about the comment")
     export_trace = "7bf92f3577b34da6a3ce929d0e0e4739"
     export_id = ok(
         client.post("/api/exports", token=doctor_token, json={"caseId": scene.case_id()}, headers={"traceparent": _traceparent(export_trace)}),
@@ -202,16 +208,20 @@ def test_the_journey_is_one_trace_per_request_and_carries_no_patient_data(journe
     assert {"queue.send", "export.build", "blob.put_encrypted"} <= set(by_trace[export_trace]), by_trace[export_trace]
     # every email span shares the trace of the HTTP request that caused it
     emails = _spans_named(spans, "email.send")
-    assert sorted(_trace_id(s) for s in emails) == sorted([share_trace, second_trace])
+    caused_by = {share_trace: "POST grant_share", second_trace: "POST start_upload", comment_trace: "POST add_image_comment"}
+    assert sorted(_trace_id(s) for s in emails) == sorted(caused_by)
     for email in emails:
-        server = [s for s in spans if _trace_id(s) == _trace_id(email) and s.kind.name == "SERVER"]
-        assert [s.name for s in server] in (["POST grant_share"], ["POST start_upload"]), [s.name for s in server]
+        server = [s.name for s in spans if _trace_id(s) == _trace_id(email) and s.kind.name == "SERVER"]
+        assert server == [caused_by[_trace_id(email)]]
     # the consumer spans are linked to the trigger invocation they ran in
     assert all(s.links for s in _spans_named(spans, "upload.process"))
     # the trace travelled in the queue messages' bodies: nothing of it is left on the queues
     queues = QueueServiceClient.from_connection_string(journey["connection_string"])
     for name in (NOTIFICATIONS_QUEUE, EXPORT_JOBS_QUEUE):
         assert queues.get_queue_client(name).get_queue_properties().approximate_message_count == 0
+
+    # the workbook's upload-to-ready time was recorded for both photos
+    assert sum(p.count for p in metric_points(reader, "skinvault.uploads.time_to_ready_seconds")) - ready_before == 2
 
     # --- no patient data anywhere in the telemetry
     tokens = [scene.patient.token, doctor_token, scene.admin]
