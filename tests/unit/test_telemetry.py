@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from opentelemetry import trace
 
 from shared_code import telemetry
 from shared_code.config import Settings
-from tests.conftest import EXAMPLE_SETTINGS
+from tests.conftest import EXAMPLE_SETTINGS, ROOT
 from tests.support.telemetry import in_memory_telemetry
 
 CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -100,3 +103,27 @@ def test_tracing_is_off_by_default_and_the_local_exporter_is_a_local_setting():
     }
     settings = Settings.from_env(azure_like)
     assert settings.trace_exporter == "none" and settings.applicationinsights_connection_string == "InstrumentationKey=x"
+
+
+def test_with_a_connection_string_azure_monitor_is_configured_once(tmp_path):
+    # in a child process: configure_azure_monitor sets the process-wide providers
+    script = (
+        "from shared_code import telemetry\n"
+        "from shared_code.config import Settings\n"
+        "from opentelemetry import trace\n"
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "s = Settings.from_env()\n"
+        "assert telemetry.configure(s) == 'azure-monitor'\n"
+        "assert telemetry.configure(s) == 'azure-monitor'\n"
+        "assert isinstance(trace.get_tracer_provider(), TracerProvider)\n"
+        "print('ok')\n"
+    )
+    env = {
+        **os.environ,
+        **EXAMPLE_SETTINGS,
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/",
+        "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+        "DEV_ISSUER_KEY_PATH": str(tmp_path / "dev.pem"),
+    }
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
