@@ -37,6 +37,6 @@ def get_export_content(call):
 @bp.queue_trigger(arg_name="msg", queue_name="export-jobs", connection="STORAGE")
 def build_export(msg: func.QueueMessage) -> None:
     message = json.loads(msg.get_body())
-    with telemetry.resumed(message, "export.build", **{"messaging.message.id": msg.id}):  # the requester's trace
+    with telemetry.resumed(message, "export.build", {"messaging.message.id": msg.id}):  # the requester's trace
         outcome = exports.build(bootstrap.services(), message)
     log.info("build_export id=%s outcome=%s", msg.id, outcome)

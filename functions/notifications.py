@@ -19,6 +19,6 @@ def send_notification(msg: func.QueueMessage) -> None:
     except ValueError:
         log.warning("notification message is not JSON: dropped id=%s", msg.id)
         return
-    with telemetry.resumed(message, "notification.send", **{"messaging.message.id": msg.id}):  # the sender's trace
+    with telemetry.resumed(message, "notification.send", {"messaging.message.id": msg.id}):  # the sender's trace
         outcome = notifications.handle(bootstrap.services(), message)
     log.info("send_notification id=%s outcome=%s", msg.id, outcome)

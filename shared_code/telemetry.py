@@ -155,7 +155,9 @@ def http_span(function_name: str, method: str, headers: Mapping[str, str]) -> It
 
 
 @contextmanager
-def resumed(carrier: Mapping[str, Any] | None, name: str, *, kind: SpanKind = SpanKind.CONSUMER, **attributes: Any) -> Iterator[Span]:
+def resumed(
+    carrier: Mapping[str, Any] | None, name: str, attributes: Mapping[str, Any] | None = None, *, kind: SpanKind = SpanKind.CONSUMER
+) -> Iterator[Span]:
     """A consumer span continuing the trace recorded in `carrier` (a queue message, a metadata
     document); a new trace when it has none. Linked to the span it runs in (the trigger's)."""
     current = trace.get_current_span().get_span_context()
@@ -167,7 +169,7 @@ def resumed(carrier: Mapping[str, Any] | None, name: str, *, kind: SpanKind = Sp
 
 
 @contextmanager
-def span(name: str, *, kind: SpanKind = SpanKind.INTERNAL, **attributes: Any) -> Iterator[Span]:
+def span(name: str, attributes: Mapping[str, Any] | None = None, *, kind: SpanKind = SpanKind.INTERNAL) -> Iterator[Span]:
     """A child span; failures record the exception type only (messages may hold data)."""
     with TRACER.start_as_current_span(name, kind=kind, attributes=_clean(attributes), record_exception=False, set_status_on_exception=False) as sp:
         try:
@@ -183,8 +185,8 @@ def trigger_span(name: str) -> AbstractContextManager[Span]:
     return span(name, kind=SpanKind.CONSUMER)
 
 
-def _clean(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in attributes.items() if v is not None}
+def _clean(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (attributes or {}).items() if v is not None}
 
 
 def http_outcome(span: Span, status_code: int, correlation_id: str) -> None:

@@ -36,8 +36,8 @@ class TracedStore(_Passthrough):
     def _span(self, op: str, container: ContainerSpec, id: object = None) -> Any:
         return telemetry.span(
             f"store.{op}",
+            {"db.operation.name": op, "db.collection.name": container.name, "skinvault.id": telemetry.safe_id(id)},
             kind=SpanKind.CLIENT,
-            **{"db.operation.name": op, "db.collection.name": container.name, "skinvault.id": telemetry.safe_id(id)},
         )
 
     def create(self, container: ContainerSpec, doc: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +75,7 @@ class TracedStore(_Passthrough):
 class TracedBlobs(_Passthrough):
     def _span(self, op: str, container: str, name: object = None) -> Any:
         return telemetry.span(
-            f"blob.{op}", kind=SpanKind.CLIENT, **{"skinvault.container": container, "skinvault.blob": telemetry.safe_blob_name(name)}
+            f"blob.{op}", {"skinvault.container": container, "skinvault.blob": telemetry.safe_blob_name(name)}, kind=SpanKind.CLIENT
         )
 
     def put_encrypted(self, container: str, name: str, data: Any, *, metadata: Mapping[str, str] | None = None) -> Any:
@@ -111,7 +111,7 @@ class TracedBlobs(_Passthrough):
 class TracedQueue(_Passthrough):
     def send(self, queue: str, message: Mapping[str, Any]) -> None:
         with telemetry.span(
-            "queue.send", kind=SpanKind.PRODUCER, **{"messaging.destination.name": queue, "skinvault.kind": telemetry.safe_id(message.get("kind"))}
+            "queue.send", {"messaging.destination.name": queue, "skinvault.kind": telemetry.safe_id(message.get("kind"))}, kind=SpanKind.PRODUCER
         ):
             self._inner.send(queue, telemetry.with_trace_context(message))
 
@@ -119,7 +119,7 @@ class TracedQueue(_Passthrough):
 # ---------------------------------------------------------------- email
 class TracedEmail(_Passthrough):
     def send(self, message: EmailMessage) -> None:
-        with telemetry.span("email.send", kind=SpanKind.CLIENT, **{"skinvault.message_id": telemetry.safe_id(message.message_id)}):
+        with telemetry.span("email.send", {"skinvault.message_id": telemetry.safe_id(message.message_id)}, kind=SpanKind.CLIENT):
             self._inner.send(message)
 
 
@@ -131,11 +131,11 @@ class _TracedKek:
         self._inner = inner
 
     def wrap_key(self, key: bytes) -> bytes:
-        with telemetry.span("kek.wrap_key", kind=SpanKind.CLIENT, **{"skinvault.kid": self._inner.get_kid()}):
+        with telemetry.span("kek.wrap_key", {"skinvault.kid": self._inner.get_kid()}, kind=SpanKind.CLIENT):
             return self._inner.wrap_key(key)
 
     def unwrap_key(self, key: bytes, algorithm: str) -> bytes:
-        with telemetry.span("kek.unwrap_key", kind=SpanKind.CLIENT, **{"skinvault.kid": self._inner.get_kid(), "skinvault.algorithm": algorithm}):
+        with telemetry.span("kek.unwrap_key", {"skinvault.kid": self._inner.get_kid(), "skinvault.algorithm": algorithm}, kind=SpanKind.CLIENT):
             return self._inner.unwrap_key(key, algorithm)
 
     def get_kid(self) -> str:

@@ -71,7 +71,7 @@ def handle_upload(services: Any, blob_name: str) -> str:
         services.blobs.delete(UPLOADS, upload_name)  # a repeat delivery: already processed
         return image["status"]
     # continue the trace of the request that started the upload (recorded in the image document)
-    with telemetry.resumed(image.get("traceContext"), "upload.process", **{"skinvault.image_id": telemetry.safe_id(image_id)}) as span:
+    with telemetry.resumed(image.get("traceContext"), "upload.process", {"skinvault.image_id": telemetry.safe_id(image_id)}) as span:
         status = _process(services, image, upload_name)
         span.set_attribute("skinvault.status", status)
         return status
