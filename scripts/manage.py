@@ -64,16 +64,23 @@ def _rows(items: list[dict[str, Any]], fields: tuple[str, ...]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- commands
+def _upload_queues(services: Any) -> Any:
+    """The uploads account's queues (the blob trigger's poison queue lives there)."""
+    from shared_code import bootstrap
+
+    return bootstrap.build_upload_queues(services.settings)
+
+
 def cmd_stuck(services: Any, args: argparse.Namespace, out: TextIO) -> int:
     from shared_code.services import operations
 
-    report = operations.stuck(services, timedelta(minutes=args.older_than)).as_dict()
+    report = operations.stuck(services, timedelta(minutes=args.older_than), upload_queues=_upload_queues(services)).as_dict()
     lines = [f"pending uploads older than {args.older_than} min: {len(report['uploads'])}"]
     lines += _rows(report["uploads"], ("patientId", "id", "ageMinutes", "detail"))
     lines.append(f"exports queued/running for more than {args.older_than} min: {len(report['exports'])}")
     lines += _rows(report["exports"], ("patientId", "id", "status", "ageMinutes"))
     lines.append(f"messages in poison queues: {len(report['poisoned'])}")
-    lines += _rows(report["poisoned"], ("queue", "messageId", "kind", "dequeueCount", "insertedOn"))
+    lines += _rows(report["poisoned"], ("queue", "messageId", "kind", "BlobName", "dequeueCount", "insertedOn"))
     _emit(report, args.json, out, lines)
     return 0
 
@@ -86,7 +93,7 @@ def cmd_redrive(services: Any, args: argparse.Namespace, out: TextIO) -> int:
     before = KEK_OPERATIONS.counts()
     older = timedelta(minutes=args.older_than)
     if args.what == "uploads":
-        report = operations.redrive_uploads(services, older, dry_run=args.dry_run)
+        report = operations.redrive_uploads(services, older, dry_run=args.dry_run, upload_queues=_upload_queues(services))
     elif args.what == "exports":
         report = operations.redrive_exports(services, older, dry_run=args.dry_run)
     else:
@@ -99,7 +106,7 @@ def cmd_redrive(services: Any, args: argparse.Namespace, out: TextIO) -> int:
     data = {**report.as_dict(), "kekOperations": _kek_cost(before)}
     verb = "would re-drive" if args.dry_run else "re-driven"
     lines = [f"{args.what} {verb}: {len(report.done)}"]
-    lines += _rows(report.done, ("queue", "messageId", "patientId", "id", "kind", "outcome", "status"))
+    lines += _rows(report.done, ("queue", "messageId", "patientId", "id", "kind", "outcome", "status", "poisonDropped"))
     if report.skipped:
         lines.append(f"left alone: {len(report.skipped)}")
         lines += _rows(report.skipped, ("queue", "messageId", "patientId", "id", "reason", "outcome"))

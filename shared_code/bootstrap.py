@@ -171,6 +171,23 @@ def instrument(services: Services) -> Services:
     return dataclasses.replace(services, **ports)
 
 
+def build_upload_queues(settings: Settings) -> Any:
+    """Queues of the uploads (ingest) account, where the host keeps the blob trigger's poison queue
+    (ops only: the manage CLI). Identity-based in Azure: the account's queue endpoint."""
+    from shared_code.adapters.storage_queue import StorageQueue
+
+    if settings.uploads_connection_string:
+        return StorageQueue.from_connection_string(settings.uploads_connection_string)
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    credential = (
+        ManagedIdentityCredential(client_id=settings.storage_client_id)
+        if settings.storage_client_id
+        else DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    )
+    return StorageQueue.from_identity((settings.uploads_blob_uri or "").replace(".blob.", ".queue."), credential)
+
+
 def build_validator(settings: Settings, dev_issuer: DevIssuer | None) -> TokenValidator:
     issuers: list[TrustedIssuer] = []
     same_issuer = settings.patient_issuer == settings.staff_issuer

@@ -6,7 +6,7 @@ never see an SDK exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -263,6 +263,13 @@ class PoisonQueues(Protocol):
     def poisoned(self, queue: str, limit: int = 32) -> list[PoisonedMessage]: ...
 
     def redrive(self, queue: str, limit: int = 32) -> list[PoisonedMessage]: ...
+
+    def drop_poisoned(self, queue: str, match: Callable[[Mapping[str, Any]], bool], limit: int = 32) -> int: ...
+
+
+# The blob trigger's poison queue (the Functions host's, `webjobs-blobtrigger-poison` on the trigger's
+# own account: the uploads account); as a PoisonQueues queue name, without the "-poison" suffix.
+BLOB_TRIGGER = "webjobs-blobtrigger"
 
 
 @dataclass(frozen=True)

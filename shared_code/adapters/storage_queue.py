@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -135,6 +135,25 @@ class StorageQueue:
         except AzureError as exc:
             raise DependencyUnavailable(DEPENDENCY, type(exc).__name__) from None
         return moved
+
+    def drop_poisoned(self, queue: str, match: Callable[[Mapping[str, Any]], bool], limit: int = 32) -> int:
+        """Delete the messages in `<queue>-poison` whose JSON body `match`es (their cause settled);
+        the others stay (visible again within a minute). Returns how many were deleted."""
+        poison = self._service.get_queue_client(queue + POISON_SUFFIX)
+        dropped = 0
+        try:
+            for m in poison.receive_messages(max_messages=min(max(limit, 1), 32), visibility_timeout=60):
+                message = _poisoned(queue, m.id, m.content, m.inserted_on, m.dequeue_count)
+                if message.body is not None and match(message.body):
+                    poison.delete_message(m)
+                    dropped += 1
+                else:
+                    poison.update_message(m, visibility_timeout=0)  # not ours: visible again at once
+        except ResourceNotFoundError:
+            return dropped
+        except AzureError as exc:
+            raise DependencyUnavailable(DEPENDENCY, type(exc).__name__) from None
+        return dropped
 
     def ping(self) -> None:
         try:

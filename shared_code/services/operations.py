@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared_code.domain.common import parse_instant
-from shared_code.ports import EXPORT_JOBS_QUEUE, LOOKUPS, PATIENTS, QUEUES, UPLOADS, NotFound, PoisonedMessage
+from shared_code.ports import BLOB_TRIGGER, EXPORT_JOBS_QUEUE, LOOKUPS, PATIENTS, QUEUES, UPLOADS, NotFound, PoisonedMessage, PoisonQueues
 from shared_code.services import keys, pending_work, reconciliation
 from shared_code.services.deletion import upload_blob_name
 
@@ -76,7 +76,8 @@ class RedriveReport:
 def _poisoned_view(m: PoisonedMessage) -> dict[str, Any]:
     body = m.body or {}
     # the message's ids only (messages hold ids by design; anything else is left out)
-    ids = {k: v for k, v in body.items() if k in ("kind", "clinicId", "caseId", "shareId", "imageId", "exportId", "patientId") and isinstance(v, str)}
+    names = ("kind", "clinicId", "caseId", "shareId", "imageId", "exportId", "patientId", "FunctionId", "ContainerName", "BlobName")
+    ids = {k: v for k, v in body.items() if k in names and isinstance(v, str)}
     return {
         "queue": m.queue,
         "messageId": m.message_id,
@@ -147,10 +148,13 @@ def stuck_exports(services: Any, older_than: timedelta) -> list[tuple[StuckItem,
     return found
 
 
-def stuck(services: Any, older_than: timedelta, *, poison_limit: int = 32) -> StuckReport:
+def stuck(services: Any, older_than: timedelta, *, upload_queues: PoisonQueues | None = None, poison_limit: int = 32) -> StuckReport:
+    """`upload_queues`: the uploads account's queues, where the blob trigger's poison queue is."""
     poisoned: list[PoisonedMessage] = []
     for queue in QUEUES:
         poisoned.extend(services.queue.poisoned(queue, poison_limit))
+    if upload_queues is not None:
+        poisoned.extend(upload_queues.poisoned(BLOB_TRIGGER, poison_limit))
     return StuckReport(
         uploads=[i for i, _ in stuck_uploads(services, older_than)],
         exports=[i for i, _ in stuck_exports(services, older_than)],
@@ -159,9 +163,10 @@ def stuck(services: Any, older_than: timedelta, *, poison_limit: int = 32) -> St
 
 
 # ----------------------------------------------------------------------------- re-drive
-def redrive_uploads(services: Any, older_than: timedelta, *, dry_run: bool) -> RedriveReport:
+def redrive_uploads(services: Any, older_than: timedelta, *, dry_run: bool, upload_queues: PoisonQueues | None = None) -> RedriveReport:
     """Settle each stuck upload as a reconciliation run would: processed again when its blob is there;
-    rejected when it never arrived and its link has expired; left alone while the phone may still send it."""
+    rejected when it never arrived and its link has expired; left alone while the phone may still send it.
+    A settled upload's message in the blob trigger's poison queue (`upload_queues`) is deleted."""
     report, now = RedriveReport(dry_run), services.clock.now()
     for entry, item in stuck_uploads(services, older_than):
         due = isinstance(item.get("dueAt"), int) and item["dueAt"] <= int(now.timestamp())
@@ -173,7 +178,11 @@ def redrive_uploads(services: Any, older_than: timedelta, *, dry_run: bool) -> R
             continue
         outcome = reconciliation.settle(services, item)
         image = _read(services, entry.patient_id, entry.id) or {}
-        report.done.append({**entry.as_dict(), "outcome": outcome, "status": image.get("status", "gone")})
+        done = {**entry.as_dict(), "outcome": outcome, "status": image.get("status", "gone")}
+        if upload_queues is not None and done["status"] != "pending":
+            name = upload_blob_name(entry.patient_id, entry.id)
+            done["poisonDropped"] = upload_queues.drop_poisoned(BLOB_TRIGGER, lambda body, name=name: body.get("BlobName") == name)
+        report.done.append(done)
         log.info("manage: upload re-driven image_id=%s outcome=%s", entry.id, outcome)
     return report
 

@@ -44,7 +44,10 @@ def client(tmp_path, azurite) -> Iterator[FunctionsClient]:
     queue = StorageQueue.from_connection_string(azurite.connection_string)
     queue.ensure_queues()
     _empty_queues(azurite)
-    yield FunctionsClient(bootstrap.instrument(dataclasses.replace(base, queue=queue)))
+    settings = dataclasses.replace(
+        base.settings, storage_connection_string=azurite.connection_string, uploads_connection_string=azurite.connection_string
+    )
+    yield FunctionsClient(bootstrap.instrument(dataclasses.replace(base, queue=queue, settings=settings)))
     bootstrap.override(None)
 
 
@@ -155,6 +158,35 @@ def test_redrive_uploads_processes_an_arrived_photo_and_dry_run_changes_nothing(
     client.services.clock.advance(minutes=10)  # now the link has expired and the settle time passed
     code, expired = manage_cli("redrive", "uploads")
     assert [(d["id"], d["status"]) for d in expired["done"]] == [(waiting, "rejected")]
+
+
+def test_redrive_uploads_clears_the_blob_triggers_poison_message_of_a_settled_upload(client, scene, azurite):
+    arrived = _stuck_upload(client, scene, with_blob=True)
+    poison = _queues(azurite).get_queue_client("webjobs-blobtrigger-poison")  # as the host writes it, on the uploads account
+    try:
+        poison.create_queue()
+    except Exception:  # noqa: BLE001,S110 - exists
+        pass
+    for blob_name in (f"{scene.patient_id}/{arrived}", "pt-someone/img-else"):
+        host_message = {
+            "Type": "BlobTrigger",
+            "FunctionId": "Host.Functions.process_upload",
+            "BlobType": "BlockBlob",
+            "ContainerName": "uploads",
+            "BlobName": blob_name,
+            "ETag": '"0x1"',
+        }
+        poison.send_message(base64.b64encode(json.dumps(host_message).encode()).decode())
+    client.services.clock.advance(minutes=20)
+
+    code, report = manage_cli("stuck")
+    assert sorted(m["BlobName"] for m in report["poisoned"] if m["queue"] == "webjobs-blobtrigger") == sorted(
+        [f"{scene.patient_id}/{arrived}", "pt-someone/img-else"]
+    )
+
+    code, done = manage_cli("redrive", "uploads")
+    assert code == 0 and [(d["id"], d["status"], d["poisonDropped"]) for d in done["done"]] == [(arrived, "ready", 1)]
+    assert [m["BlobName"] for m in manage_cli("stuck")[1]["poisoned"]] == ["pt-someone/img-else"]  # not ours: left alone
 
 
 def test_redrive_exports_queues_the_job_again_and_the_job_builds_it(client, scene, azurite):
