@@ -17,6 +17,7 @@ from functions import (
     profile,
     reference_data,
     sharing,
+    studies,
     upload_processing,
     uploads,
 )
@@ -42,6 +43,7 @@ MODULES = (
     exports,
     openapi_doc,
     reference_data,
+    studies,
 )
 for module in MODULES:
     app.register_functions(module.bp)

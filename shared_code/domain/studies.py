@@ -83,7 +83,6 @@ ENROLMENT_SCHEMA = {
         },
     },
 }
-RESEARCH_EXPORT_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {}}
 
 
 def information_hash(title: str, paragraphs: list[str]) -> str:
