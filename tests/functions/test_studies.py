@@ -278,3 +278,24 @@ def test_admin_routes_are_for_admins_only(client, world):
     assert client.post("/api/manage/studies", token=scene.admin, json=bad).status == 422
     assert client.post("/api/manage/studies", token=scene.admin, json=study_body("cln-nope")).status == 404
     assert client.post("/api/manage/studies", token=scene.admin, json=study_body(scene.clinic["id"], endDate="2025-01-01")).status == 422
+
+
+def test_an_erased_account_leaves_the_study_at_once(client, world):
+    scene, study, researcher = world
+    arm = scene.folder("Arm", bodySite="left-forearm")
+    photo = scene.photo(arm)
+    enrolment = enrol(client, scene, study, [arm])
+    ok(client.delete("/api/me", token=scene.patient.token), 204)
+    url = f"/api/research/studies/{study['id']}/participants/{enrolment['participantCode']}/photos/{photo}/content"
+    assert client.get(url, token=researcher.token).status == 404
+    (row,) = ok(client.get(f"/api/research/studies/{study['id']}/participants", token=researcher.token))["items"]
+    assert row["status"] == "withdrawn" and row["photos"] == []
+
+
+def test_wrong_study_codes_are_rate_limited_per_patient(client, world):
+    scene, study, _ = world
+    for _ in range(10):
+        assert client.get("/api/studies?code=WRNG-CODE", token=scene.patient.token).status == 404
+    limited = client.get(f"/api/studies?code={study['enrolmentCode']}", token=scene.patient.token)
+    assert limited.status == 429 and limited.headers.get("Retry-After")
+    assert client.get("/api/studies", token=scene.patient.token).status == 400
