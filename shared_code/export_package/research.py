@@ -324,6 +324,9 @@ def _readme(study: ResearchStudyInfo, participants: int, photos: int) -> bytes:
         "new in every export (consistent within this export). Embedded JPEG metadata has been removed.",
         "",
         "Participants who withdrew before this export are listed as withdrawn without photos.",
+        "",
+        "The photos themselves are not altered beyond removing embedded metadata: a photo may still show an",
+        "identifying feature (a face, a tattoo, jewellery). Handle them as the study protocol and REC approval say.",
     ]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 

@@ -136,3 +136,16 @@ def test_csvs_and_bundle_describe_participants_and_timepoints():
 @pytest.mark.parametrize("marker", [b"Exif", b"ICC_PROFILE"])
 def test_strip_keeps_no_app_segments(marker):
     assert marker not in strip_jpeg_metadata(make_photo(64, 48, seed=5, captured_at=CAPTURED, gps=True))
+
+
+def test_bundle_validates_as_fhir_r4_and_carries_no_direct_identifiers():
+    from fhir.resources.R4B.bundle import Bundle
+
+    bundle = json.loads(_package().read("fhir/bundle.json"))
+    model = Bundle.model_validate(bundle)
+    assert model.type == "collection"
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        assert not {"name", "telecom", "address", "photo", "contact"} & set(resource)
+        for identifier in resource.get("identifier", []):
+            assert "nhs-number" not in identifier["system"]
