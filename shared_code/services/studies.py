@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from shared_code.auth.principal import CLINICIAN, Principal
-from shared_code.domain.common import iso, new_id, new_share_code, normalise_share_code, parse_instant
+from shared_code.domain.common import iso, new_id, new_share_code, normalise_share_code, parse_instant, stable_id
 from shared_code.domain.errors import NotFoundError, RateLimited, RuleViolation
 from shared_code.domain.studies import Study, day_number, new_participant_code, schedule, timepoint_for, uk_day
 from shared_code.ports import CLINICS, IMAGES, LOOKUPS, PATIENTS, Conflict, MetadataStore, NotFound, PreconditionFailed
@@ -480,3 +480,39 @@ def photo_content(services: Any, user: Principal, study_id: str, participant_cod
 def read_image(services: Any, patient_id: str, image_id: str, size: str) -> bytes:
     """The one place research code reads a stored photo (decrypted)."""
     return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, size)))
+
+
+# ---------------------------------------------------------------------- reminders (hook for the reminders job)
+def timepoints_due(services: Any) -> list[dict]:
+    """Every active enrolment's timepoint that is due today and has no photo yet, for the reminders job.
+
+    Ids only (patient, enrolment, study, week) and a deterministic `reminderId`, so a job that runs
+    twice sends one reminder. The reminder itself must not name the study or the condition.
+    """
+    store, now = services.store, services.clock.now()
+    today = uk_day(now)
+    due = []
+    for entry in paging.fetch_all(store, LOOKUPS, STUDY_INDEX, where={"type": "study-index"}, order_by="studyId"):
+        try:
+            study = load_study(store, entry["studyId"])
+        except NotFoundError:
+            continue
+        if today > study.end_date:
+            continue
+        for participant, enrolment in participant_rows(services, study):
+            if enrolment is None:
+                continue
+            days = [day for _, _, day in photo_days(store, participant["patientId"], enrolment)]
+            for timepoint in schedule(study.schedule_weeks, date.fromisoformat(enrolment["enrolledOn"]), today, days):
+                if timepoint["state"] == "due":
+                    due.append(
+                        {
+                            "reminderId": stable_id("srm", enrolment["id"], str(timepoint["week"])),
+                            "patientId": participant["patientId"],
+                            "enrolmentId": enrolment["id"],
+                            "studyId": study.id,
+                            "week": timepoint["week"],
+                            "dueDate": timepoint["dueDate"],
+                        }
+                    )
+    return due

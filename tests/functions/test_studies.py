@@ -299,3 +299,20 @@ def test_wrong_study_codes_are_rate_limited_per_patient(client, world):
     limited = client.get(f"/api/studies?code={study['enrolmentCode']}", token=scene.patient.token)
     assert limited.status == 429 and limited.headers.get("Retry-After")
     assert client.get("/api/studies", token=scene.patient.token).status == 400
+
+
+def test_timepoints_due_lists_each_due_timepoint_once_for_the_reminders_job(client, world):
+    from shared_code.services import studies
+
+    scene, study, _ = world
+    arm = scene.folder("Arm", bodySite="left-forearm")
+    enrolment = enrol(client, scene, study, [arm])
+    (first,) = studies.timepoints_due(client.services)
+    assert (first["enrolmentId"], first["week"], first["patientId"]) == (enrolment["id"], 0, scene.patient_id)
+    assert studies.timepoints_due(client.services)[0]["reminderId"] == first["reminderId"]
+    scene.photo(arm)
+    assert studies.timepoints_due(client.services) == []  # week 0 done; week 4 not yet due
+    client.services.clock.advance(days=27)
+    assert [d["week"] for d in studies.timepoints_due(client.services)] == [4]
+    ok(client.delete(f"/api/enrolments/{enrolment['id']}", token=scene.patient.token))
+    assert studies.timepoints_due(client.services) == []
