@@ -24,6 +24,8 @@ from shared_code import bootstrap
 from shared_code.bootstrap import Services
 from shared_code.ports import AUDIT, EXPORT_JOBS_QUEUE, PATIENTS
 from shared_code.services import research_exports
+from shared_code.services.sharing import case_id_for
+from tests.functions import test_authorisation_matrix as patient_matrix  # the patient-data half of the matrix
 from tests.functions.test_studies import study_body
 from tests.support.functions_client import FunctionsClient, fake_services
 from tests.support.library_helpers import (
@@ -221,3 +223,33 @@ def test_research_endpoint_answers_each_caller_as_the_rules_say(world, endpoint,
         assert world.ids["study"] not in text
     if endpoint.endswith("photo") and reply.status == 200:
         assert reply.body[:3] == b"\xff\xd8\xff"
+
+
+# ----------------------------------------------------------------------------- the patient-data matrix, for researchers
+
+RESEARCHERS = ("researcher", "other-researcher")
+PATIENT_CELLS = [pytest.param(endpoint, actor, id=f"{endpoint}-{actor}") for endpoint in patient_matrix.ENDPOINTS for actor in RESEARCHERS]
+
+
+@pytest.mark.parametrize(("endpoint", "actor"), PATIENT_CELLS)
+def test_a_research_role_opens_none_of_the_patient_data_endpoints(world, endpoint, actor):
+    """Even the researcher of the owner's study: patient data goes to researchers only through the study routes."""
+    services = fork_services(world.services)
+    client = FunctionsClient(services)
+    method, template, body = patient_matrix.ENDPOINTS[endpoint]
+    share_id = services.store.query(PATIENTS, world.ids["owner"], where={"type": "share"}, limit=5).items[0]["id"]
+    clinic_id = services.store.query(PATIENTS, world.ids["owner"], where={"type": "share"}, limit=5).items[0]["clinicId"]
+    url = template.format(folder=world.ids["folder"], image=world.ids["image"], share=share_id, case=case_id_for(clinic_id, world.ids["owner"]))
+    if body == "share-body":
+        body = {"clinicId": clinic_id, "folderIds": [world.ids["folder"]], "purposes": ["direct-care"], "expiresAt": "2027-06-01T00:00:00Z"}
+    try:
+        before = _snapshot(services, world.ids["owner"])
+        reply = client.request(method, url, json=body, token=world.tokens[actor])
+        after = _snapshot(services, world.ids["owner"])
+    finally:
+        bootstrap.override(None)
+    expected = 200 if endpoint == "list-cases" else 404  # a clinic worklist of no clinics: empty
+    assert reply.status == expected, (endpoint, actor, reply.status, reply.body[:300])
+    text = reply.body.decode("utf-8", errors="replace")
+    assert not [m for m in world.identifiers if m in text]
+    assert after == before
