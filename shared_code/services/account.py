@@ -15,7 +15,7 @@ from typing import Any
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso
 from shared_code.ports import BLOB_CONTAINERS, CLINICS, IMAGES, PATIENTS, NotFound
-from shared_code.services import access, comments, paging, profile, sharing
+from shared_code.services import access, comments, paging, profile, sharing, studies
 from shared_code.services.library import folder_view, image_blob_name, image_view
 
 log = logging.getLogger("skinvault.account")
@@ -81,5 +81,6 @@ def erase(services: Any, user: Principal) -> None:
     for doc_type, kind in (("image", "img"), ("folder", "fld"), ("export", "exp")):
         for doc in _all(store, pid, doc_type):
             access.forget_owner(store, kind, doc["id"])
+    studies.forget_patient(services, pid)  # research participant records lose the link to the account
     store.delete_partition(PATIENTS, pid)
     log.info("account erased patient_id=%s", pid)

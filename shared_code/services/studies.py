@@ -364,6 +364,21 @@ def withdraw(services: Any, user: Principal, enrolment_id: str) -> dict:
     return _enrolment_view(services, stored)
 
 
+def forget_patient(services: Any, patient_id: str) -> None:
+    """Account erasure: each participant record loses its link to the patient and shows as withdrawn.
+
+    Called before the patient's partition (holding the enrolments) is deleted.
+    """
+    store, now = services.store, services.clock.now()
+    for enrolment in _enrolments(store, patient_id):
+
+        def unlink(doc: dict) -> None:
+            doc["patientId"] = None
+            doc["withdrawnAt"] = doc.get("withdrawnAt") or iso(now)
+
+        concurrency.modify(store, CLINICS, (enrolment["clinicId"], _participant_doc_id(enrolment["studyId"], enrolment["participantCode"])), unlink)
+
+
 # ---------------------------------------------------------------------- researchers
 def researcher_study(services: Any, user: Principal, study_id: str) -> Study:
     """The study, when the caller is one of its researchers now; 404 otherwise (never a hint it exists)."""
@@ -396,6 +411,8 @@ def get_research_study(services: Any, user: Principal, study_id: str) -> dict:
 
 def _active_enrolment(store: MetadataStore, participant: dict) -> dict | None:
     """The patient's enrolment, re-read now: None once withdrawn or erased."""
+    if not participant.get("patientId"):
+        return None  # the account was erased: the link to it is gone
     try:
         doc = store.read(PATIENTS, participant["patientId"], participant["enrolmentId"])
     except NotFound:

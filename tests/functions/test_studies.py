@@ -15,7 +15,7 @@ import pytest
 from azure.functions.queue import QueueMessage
 
 from shared_code.export_package.dicom import uuid_derived_uid
-from shared_code.ports import EXPORT_JOBS_QUEUE
+from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE
 from tests.support.functions_client import registry
 from tests.support.library_helpers import actor, build_scene, ok
 
@@ -289,7 +289,9 @@ def test_an_erased_account_leaves_the_study_at_once(client, world):
     url = f"/api/research/studies/{study['id']}/participants/{enrolment['participantCode']}/photos/{photo}/content"
     assert client.get(url, token=researcher.token).status == 404
     (row,) = ok(client.get(f"/api/research/studies/{study['id']}/participants", token=researcher.token))["items"]
-    assert row["status"] == "withdrawn" and row["photos"] == []
+    assert row["status"] == "withdrawn" and row["photos"] == [] and row["withdrawnDay"] == 0
+    participants = client.services.store.query(CLINICS, scene.clinic["id"], where={"type": "participant"}, limit=10).items
+    assert [p["patientId"] for p in participants] == [None]  # the study keeps no link to the erased account
 
 
 def test_wrong_study_codes_are_rate_limited_per_patient(client, world):
