@@ -104,6 +104,11 @@ def _date(value: str, name: str) -> date:
         raise RuleViolation(f"{name} must be a date like 2027-01-31.") from None
 
 
+def _check_information(title: str, paragraphs: list[str]) -> None:
+    if not title.strip() or any(not p.strip() for p in paragraphs):
+        raise RuleViolation("The participant information needs a title and no blank paragraphs.")
+
+
 @dataclass
 class InformationVersion:
     version: str
@@ -161,6 +166,7 @@ class Study:
             if not body[name].strip():
                 raise RuleViolation(f"{name} must not be blank.")
         info = body["participantInformation"]
+        _check_information(info["title"], info["paragraphs"])
         first = InformationVersion("1", info["title"].strip(), [p.strip() for p in info["paragraphs"]], "", iso(now))
         first.text_hash = information_hash(first.title, first.paragraphs)
         return cls(
@@ -228,6 +234,7 @@ class Study:
         return next((v for v in self.information if v.version == version), None)
 
     def add_information(self, title: str, paragraphs: list[str], now: datetime) -> InformationVersion:
+        _check_information(title, paragraphs)
         version = InformationVersion(str(len(self.information) + 1), title.strip(), [p.strip() for p in paragraphs], "", iso(now))
         version.text_hash = information_hash(version.title, version.paragraphs)
         self.information.append(version)

@@ -60,7 +60,16 @@ def test_consent_must_be_to_the_current_text_while_the_study_is_open(consent, to
     assert study.check_consent(good, date(2026, 6, 1)).version == "1"
 
 
-@pytest.mark.parametrize("change", [{"bodySites": ["elbow-of-nowhere"]}, {"endDate": "2025-01-01"}, {"startDate": "1 May"}, {"title": "  "}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"bodySites": ["elbow-of-nowhere"]},
+        {"endDate": "2025-01-01"},
+        {"startDate": "1 May"},
+        {"title": "  "},
+        {"participantInformation": {"title": "Taking part", "paragraphs": ["One.", " "]}},
+    ],
+)
 def test_a_study_with_bad_fields_is_refused(change):
     with pytest.raises(RuleViolation):
         Study.new("std-1", {**BODY, **change}, "ABCD-EFGH", NOW)
