@@ -13,15 +13,17 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.studies import timepoint_for
-from shared_code.export_package.research import ResearchParticipant, ResearchPhoto, ResearchStudyInfo, build_research_package
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, EncryptionRejected, NotFound
 from shared_code.services import audit, concurrency, studies
+
+if TYPE_CHECKING:  # pydicom loads on the first research export, not when a worker indexes the app
+    from shared_code.export_package.research import ResearchParticipant, ResearchPhoto
 
 log = logging.getLogger("skinvault.research_exports")
 JOB_KIND = "research"
@@ -145,6 +147,8 @@ def build(services: Any, message: dict) -> str:
     if doc["status"] in ("ready", "failed"):
         return doc["status"]
     doc = _set(services, doc, status="running")
+    from shared_code.export_package.research import ResearchParticipant, ResearchPhoto, ResearchStudyInfo, build_research_package
+
     try:
         study = studies.load_study(store, doc["studyId"])
     except NotFoundError:

@@ -35,9 +35,9 @@ from shared_code.services.exports import EXPORT_SCHEMA
 from shared_code.services.invitations import INVITATION_SCHEMA
 from shared_code.services.reminders import REMINDER_SCHEMA
 from shared_code.services.sharing import SHARE_SCHEMA
-from tests.support.conversation import invitation_code
 from tests.functions.openapi_studies import REQUEST_SCHEMAS as STUDY_REQUEST_SCHEMAS
 from tests.functions.openapi_studies import exercise_study_operations
+from tests.support.conversation import invitation_code
 from tests.support.functions_client import all_functions
 from tests.support.library_helpers import add_ready_image
 

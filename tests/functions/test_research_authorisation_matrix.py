@@ -239,7 +239,13 @@ def test_a_research_role_opens_none_of_the_patient_data_endpoints(world, endpoin
     method, template, body = patient_matrix.ENDPOINTS[endpoint]
     share_id = services.store.query(PATIENTS, world.ids["owner"], where={"type": "share"}, limit=5).items[0]["id"]
     clinic_id = services.store.query(PATIENTS, world.ids["owner"], where={"type": "share"}, limit=5).items[0]["clinicId"]
-    url = template.format(folder=world.ids["folder"], image=world.ids["image"], share=share_id, case=case_id_for(clinic_id, world.ids["owner"]))
+    url = template.format(
+        folder=world.ids["folder"],
+        image=world.ids["image"],
+        share=share_id,
+        case=case_id_for(clinic_id, world.ids["owner"]),
+        comment=world.ids.get("comment", "c0000000000000000000000000000000"),  # the case is not theirs: refused before the comment is looked at
+    )
     if body == "share-body":
         body = {"clinicId": clinic_id, "folderIds": [world.ids["folder"]], "purposes": ["direct-care"], "expiresAt": "2027-06-01T00:00:00Z"}
     try:
