@@ -20,6 +20,7 @@ from functions import (
     reference_data,
     reminders,
     sharing,
+    studies,
     upload_processing,
     uploads,
 )
@@ -48,6 +49,7 @@ MODULES = (
     openapi_doc,
     reference_data,
     reconciliation,
+    studies,
 )
 for module in MODULES:
     app.register_functions(module.bp)

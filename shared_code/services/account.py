@@ -16,7 +16,7 @@ from typing import Any
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso
 from shared_code.ports import BLOB_CONTAINERS, CLINICS, IMAGES, PATIENTS, NotFound
-from shared_code.services import access, comments, deletion, keys, paging, pending_work, profile, reminders, sharing
+from shared_code.services import access, comments, deletion, keys, paging, pending_work, profile, reminders, sharing, studies
 from shared_code.services.library import folder_view, image_blob_name, image_view
 
 log = logging.getLogger("skinvault.account")
@@ -104,6 +104,7 @@ def finish_erasure(services: Any, pid: str) -> None:
             access.forget_owner(store, kind, doc["id"])
     for reminder in _all(store, pid, "reminder", order_by="nextDueAt"):
         reminders.forget(store, pid, reminder["folderId"])
+    studies.forget_patient(services, pid)  # research participant records lose the link to the account
     store.delete_partition(PATIENTS, pid)
     for container in BLOB_CONTAINERS:
         blobs.delete_prefix(container, f"{pid}/")

@@ -35,13 +35,30 @@ from shared_code.services.exports import EXPORT_SCHEMA
 from shared_code.services.invitations import INVITATION_SCHEMA
 from shared_code.services.reminders import REMINDER_SCHEMA
 from shared_code.services.sharing import SHARE_SCHEMA
+from tests.functions.openapi_studies import REQUEST_SCHEMAS as STUDY_REQUEST_SCHEMAS
+from tests.functions.openapi_studies import exercise_study_operations
 from tests.support.conversation import invitation_code
 from tests.support.functions_client import all_functions
 from tests.support.library_helpers import add_ready_image
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "shared_code" / "api" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-TAGS = {"profile", "folders", "uploads", "images", "sharing", "clinic", "comments", "audit", "exports", "admin", "dev", "platform"}
+TAGS = {
+    "profile",
+    "folders",
+    "uploads",
+    "images",
+    "sharing",
+    "clinic",
+    "comments",
+    "audit",
+    "exports",
+    "admin",
+    "dev",
+    "platform",
+    "studies",
+    "research",
+}
 PROBLEM_STATUSES = {"400", "401", "403", "404", "409", "410", "412", "413", "415", "422", "429", "500", "503"}
 
 # operationId -> the schema object the handler validates its body against (endpoint(body=...)).
@@ -62,6 +79,7 @@ REQUEST_SCHEMAS: dict[str, dict] = {
     "add_case_note": NOTE_SCHEMA,
     "request_photos": INVITATION_SCHEMA,
     "set_folder_reminder": REMINDER_SCHEMA,
+    **STUDY_REQUEST_SCHEMAS,
 }
 
 
@@ -457,6 +475,7 @@ def test_real_responses_match_the_documented_schemas(client):
     check(client.delete(f"/api/manage/clinics/{clinic['id']}/members/doc-1", token=admin), "remove_clinic_member", 204)
     check(client.delete("/api/me", token=patient), "erase_me", 204)
 
+    exercise_study_operations(client, check)
     exercised = {op_id for op_id, _ in check.seen}
     assert exercised == set(operations()) - {"get_openapi_document"}, f"not exercised: {set(operations()) - exercised}"
 
