@@ -25,6 +25,7 @@ from shared_code.domain.errors import (
     DomainError,
     NotFoundError,
     PayloadTooLarge,
+    RuleViolation,
     UnsupportedMediaType,
 )
 from shared_code.ports import Conflict, DependencyUnavailable, NotFound, PreconditionFailed
@@ -40,6 +41,29 @@ ANY_USER = (PATIENT, CLINICIAN, ADMIN)
 STAFF = (CLINICIAN, ADMIN)
 
 BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+# The one id rule, applied at the edge: every id the API mints (`fld-<hex>`, `cln-<hex>`, ...) and
+# every identity `sub` we know of (UUIDs, Entra object ids, base64url strings) fits it. A path id
+# that breaks it is 404 (there is nothing at that address); a body or query id that breaks it is
+# 422. So `#`, `?`, `\`, `/`, spaces, control characters and non-ASCII never reach a store.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@|~+=-]{0,127}$"
+_ID_RE = re.compile(ID_PATTERN)
+# Body and query fields that carry ids: `clinicId`, `folderIds`, ... (named so by convention).
+_ID_FIELD_RE = re.compile(r"(^id$|Ids?$)")
+MAX_JSON_DEPTH = 32
+
+
+def is_valid_id(value: object) -> bool:
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
+def _is_unicode(value: str) -> bool:
+    """False for text that is not valid Unicode (a lone UTF-16 surrogate such as "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def problem(
@@ -94,14 +118,21 @@ class ApiCall:
     response_headers: dict[str, str] = field(default_factory=dict)
 
     def param(self, name: str) -> str:
+        """A path id: one that breaks the id rule names nothing, so 404."""
         value = self.req.route_params.get(name, "")
-        if not value or len(value) > 128:
+        if not is_valid_id(value):
             raise NotFoundError()
         return value
 
     def query(self, name: str, default: str | None = None) -> str | None:
         value = self.req.params.get(name)
-        return default if value is None or value == "" else value
+        if value is None or value == "":
+            return default
+        if not _is_unicode(value) or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+            raise RuleViolation(f"{name} is not valid text.")
+        if _ID_FIELD_RE.search(name) and not is_valid_id(value):
+            raise RuleViolation(f"{name} is not a valid id.")
+        return value
 
     def paging(self) -> tuple[int, str | None]:
         raw = self.query("limit", "50")
@@ -112,6 +143,8 @@ class ApiCall:
         if not 1 <= limit <= 200:
             raise BadRequest("limit must be a whole number from 1 to 200")
         token = self.query("continuationToken")
+        if token is not None and (len(token) > 4096 or not token.isascii()):
+            raise BadRequest("continuationToken is not valid for this list")
         return limit, token
 
     @property
@@ -134,13 +167,50 @@ def _parse_body(req: func.HttpRequest, validator: jsonschema.protocols.Validator
         data = json.loads(raw.decode("utf-8")) if raw else None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadRequest("The request body is not valid JSON.") from None
+    except RecursionError:  # nested deeper than the parser goes
+        raise BadRequest(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.") from None
     if data is None:
         raise BadRequest("The request needs a JSON body.")
+    _check_depth(data)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
     if errors:
         details = [{"pointer": "/" + "/".join(str(p) for p in e.path), "detail": _schema_message(e)} for e in errors[:10]]
         raise BadRequest("The request body does not match the expected fields.", errors=details)
+    _check_text_and_ids(data)
     return data
+
+
+def _check_depth(data: Any) -> None:
+    """400 for JSON nested deeper than any of our bodies needs (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise BadRequest(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
+def _check_text_and_ids(data: Any) -> None:
+    """422 for text that is not valid Unicode anywhere in the body, and for ids that break the id rule."""
+    stack: list[tuple[str, Any, bool]] = [("", data, False)]
+    while stack:
+        pointer, value, is_id = stack.pop()
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                raise RuleViolation(
+                    "The request body holds text that is not valid Unicode.", errors=[{"pointer": pointer or "/", "detail": "not valid Unicode"}]
+                )
+            if is_id and not is_valid_id(value):
+                raise RuleViolation("The request body holds an id that is not valid.", errors=[{"pointer": pointer, "detail": "not a valid id"}])
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if not _is_unicode(key):
+                    raise RuleViolation("The request body holds text that is not valid Unicode.")
+                stack.append((f"{pointer}/{key}", child, bool(_ID_FIELD_RE.search(key))))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{i}", child, is_id) for i, child in enumerate(value))
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:

@@ -31,11 +31,15 @@ def iso(moment: datetime) -> str:
 
 
 def parse_instant(value: str) -> datetime:
-    """ISO 8601 date-time with a zone (Z or offset); raises ValueError otherwise."""
+    """ISO 8601 date-time with a zone (Z or offset); raises ValueError otherwise, including for a
+    moment that has no UTC equivalent (0001-01-01T00:00:00+01:00, 9999-12-31T23:59:59-01:00)."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("a time zone is required")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date-time is out of range") from None
 
 
 def parse_wall_clock(value: str) -> datetime:
