@@ -103,6 +103,31 @@ def binary_response(data: bytes, content_type: str, *, filename: str | None = No
     return func.HttpResponse(data, status_code=200, headers=headers, mimetype=content_type)
 
 
+def parse_if_match(value: str | None) -> tuple[str, ...] | None:
+    """If-Match (RFC 9110): None when absent; ("*",) for any version; else the strong entity tags
+    given, without quotes. The legacy unquoted form (an `etag` field sent back as it is) is
+    accepted; weak tags (W/"...") never match, as strong comparison requires."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value == "*":
+        return ("*",)
+    tags: list[str] = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part or part.startswith("W/"):
+            continue
+        tags.append(part[1:-1] if len(part) >= 2 and part[0] == part[-1] == '"' else part)
+    return tuple(tags)
+
+
+def etag_header(etag: str | None) -> dict[str, str]:
+    """The ETag response header for a stored version: a strong entity tag, quoted."""
+    if not etag:
+        return {}
+    return {"ETag": etag if len(etag) >= 2 and etag[0] == etag[-1] == '"' else f'"{etag}"'}
+
+
 def correlation_id_of(req: func.HttpRequest) -> str:
     given = req.headers.get(CORRELATION_HEADER, "")
     return given if _CORRELATION_RE.match(given) else str(uuid.uuid4())
