@@ -188,3 +188,20 @@ def test_a_real_worklist_continuation_token_pages_on(client, scene):
     second = ok(client.get(f"/api/clinic/cases?limit=1&continuationToken={first['continuationToken']}", token=scene.doctor.token))
     assert first["items"][0]["caseId"] != second["items"][0]["caseId"]
     assert scene.case_id() in {first["items"][0]["caseId"], second["items"][0]["caseId"]}
+
+
+# ----------------------------------------------------------------------------- tokens
+def test_an_es256_token_with_an_rsa_keys_kid_is_401_without_an_error_log(client, services, caplog):
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    issuer = services.dev_issuer
+    now = int(time.time())
+    claims = {"iss": issuer.issuer, "aud": issuer.audience, "sub": "x", "iat": now, "nbf": now, "exp": now + 600}
+    token = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": issuer.kid})
+    with caplog.at_level(logging.INFO):
+        r = client.get("/api/me", token=token)
+    assert r.status == 401 and r.content_type == PROBLEM
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
