@@ -458,7 +458,7 @@ def test_an_outage_is_answered_as_documented(client):
     patient = client.token("patient-a", "patient", "Alice Example")
     client.services.blobs.available = False
     health = check(client.get("/api/health"), "health_check", 503)
-    assert health == {"status": "unavailable", "dependencies": {"blobStorage": "unavailable", "metadataStore": "ok"}}
+    assert health == {"status": "unavailable", "dependencies": {"blobStorage": "unavailable", "metadataStore": "ok", "queues": "ok"}}
     folder = check(client.post("/api/folders", token=patient, json={"name": "Scar"}), "create_folder", 201)
     body = check(
         client.post(f"/api/folders/{folder['id']}/uploads", token=patient, json={"contentType": "image/png", "sizeBytes": 9}), "start_upload", 503
