@@ -20,6 +20,7 @@ import jsonschema
 
 from shared_code import bootstrap
 from shared_code.auth.principal import ADMIN, CLINICIAN, PATIENT, Principal
+from shared_code.domain.common import is_valid_id
 from shared_code.domain.errors import (
     BadRequest,
     DomainError,
@@ -42,19 +43,11 @@ STAFF = (CLINICIAN, ADMIN)
 
 BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
-# The one id rule, applied at the edge: every id the API mints (`fld-<hex>`, `cln-<hex>`, ...) and
-# every identity `sub` we know of (UUIDs, Entra object ids, base64url strings) fits it. A path id
-# that breaks it is 404 (there is nothing at that address); a body or query id that breaks it is
-# 422. So `#`, `?`, `\`, `/`, spaces, control characters and non-ASCII never reach a store.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@|~+=-]{0,127}$"
-_ID_RE = re.compile(ID_PATTERN)
+# The one id rule (shared_code.domain.common.ID_PATTERN), applied at the edge: a path id that
+# breaks it is 404 (there is nothing at that address); a body or query id that breaks it is 422.
 # Body and query fields that carry ids: `clinicId`, `folderIds`, ... (named so by convention).
 _ID_FIELD_RE = re.compile(r"(^id$|Ids?$)")
 MAX_JSON_DEPTH = 32
-
-
-def is_valid_id(value: object) -> bool:
-    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
 
 
 def _is_unicode(value: str) -> bool:

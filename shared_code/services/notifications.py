@@ -12,10 +12,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from shared_code.domain.common import iso, parse_instant, stable_id
+from shared_code.domain.common import is_valid_id, iso, parse_instant, stable_id
 from shared_code.domain.errors import NotFoundError
-from shared_code.ports import LOOKUPS, EmailMessage
-from shared_code.services import clinics, concurrency, profile
+from shared_code.domain.sharing import ACTIVE, share_state
+from shared_code.ports import CLINICS, LOOKUPS, PATIENTS, EmailMessage, NotFound
+from shared_code.services import access, clinics, concurrency, profile
 
 log = logging.getLogger("skinvault.notifications")
 
@@ -32,11 +33,62 @@ def _clinic_email(services: Any, clinic: dict, subject: str, lead: str, message_
     return EmailMessage(to=clinic["notificationEmail"], subject=subject, text=text, html=html, message_id=message_id)
 
 
+_ID_FIELDS = {
+    "share-granted": ("clinicId", "caseId", "shareId"),
+    "new-images": ("clinicId", "caseId", "imageId"),
+    "more-photos-requested": ("clinicId", "caseId", "patientId"),
+}
+
+
+def _why_not(services: Any, kind: str, message: dict) -> str | None:
+    """Checks a message against the store before anything is sent: the reason to drop it, or None.
+
+    Queue messages can be forged or stale (a share revoked, a photo deleted since): the case must
+    exist for that clinic and the share, photo or patient it names must be real and still current."""
+    if not all(is_valid_id(message.get(name)) for name in _ID_FIELDS[kind]):
+        return "malformed-ids"
+    store, clinic_id = services.store, message["clinicId"]
+    try:
+        case = store.read(CLINICS, clinic_id, message["caseId"])
+    except NotFound:
+        return "no-such-case"
+    if case.get("type") != "case" or case.get("clinicId") != clinic_id or not is_valid_id(case.get("patientId")):
+        return "no-such-case"
+    patient_id = case["patientId"]
+    if kind == "share-granted":
+        try:
+            share = store.read(PATIENTS, patient_id, message["shareId"])
+        except NotFound:
+            return "no-such-share"
+        if share.get("type") != "share" or share.get("clinicId") != clinic_id:
+            return "no-such-share"
+        if share_state(share, services.clock.now()) != ACTIVE:
+            return "share-not-active"
+    elif kind == "new-images":
+        try:
+            image = store.read(PATIENTS, patient_id, message["imageId"])
+        except NotFound:
+            return "no-such-image"
+        if image.get("type") != "image" or image.get("status") != "ready":
+            return "no-such-image"
+        if access.active_share(store, patient_id, (clinic_id,), services.clock.now()) is None:
+            return "share-not-active"
+    elif message["patientId"] != patient_id:
+        return "not-this-cases-patient"
+    return None
+
+
 def handle(services: Any, message: dict) -> str:
     """Returns what happened: 'sent', 'throttled', 'skipped'. Raises DependencyUnavailable to retry."""
-    kind = message.get("kind")
+    kind = message.get("kind") if isinstance(message, dict) else None
     if kind not in KINDS:
         log.warning("notification with unknown kind dropped")
+        return "skipped"
+    reason = _why_not(services, kind, message)
+    if reason is not None:
+        # ids only (checked against the id rule first, so nothing else reaches the log)
+        ids = " ".join(f"{name}={message[name]}" for name in _ID_FIELDS[kind] if name != "patientId" and is_valid_id(message.get(name)))
+        log.warning("notification dropped kind=%s reason=%s %s", kind, reason, ids)
         return "skipped"
     try:
         clinic = clinics.get_clinic(services.store, str(message.get("clinicId", "")))
