@@ -8,6 +8,7 @@ from functions import (
     clinic_cases,
     comments,
     dev_tokens,
+    email_verification,
     exports,
     folders,
     health,
@@ -28,6 +29,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 MODULES = (
     health,
     profile,
+    email_verification,
     dev_tokens,
     admin_clinics,
     folders,

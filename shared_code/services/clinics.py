@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from shared_code.domain.common import iso, new_id, new_share_code, normalise_share_code, public_view
+from shared_code.domain.email_address import check_email_address
 from shared_code.domain.errors import NotFoundError, RateLimited, RuleViolation
 from shared_code.ports import CLINICS, LOOKUPS, Conflict, MetadataStore, NotFound, PreconditionFailed
 from shared_code.services import concurrency
@@ -48,9 +49,7 @@ def create_clinic(store: MetadataStore, body: dict, now: Any) -> dict:
     ods = body["odsCode"].strip().upper()
     if not ods.isalnum():
         raise RuleViolation("odsCode must be letters and digits only.")
-    email = body["notificationEmail"].strip()
-    if "@" not in email:
-        raise RuleViolation("notificationEmail must be an email address.")
+    email = check_email_address(body["notificationEmail"], "notificationEmail")
     clinic_id = new_id("cln")
     wanted = normalise_share_code(body["shareCode"]) if body.get("shareCode") else None
     for _ in range(10):
@@ -142,6 +141,8 @@ def _count_wrong_code(store: MetadataStore, caller_key: str, now: Any) -> None:
 def add_member(store: MetadataStore, clinic_id: str, body: dict, now: Any) -> dict:
     get_clinic(store, clinic_id)
     sub = body["sub"].strip()
+    if body.get("email") is not None:
+        body = {**body, "email": check_email_address(body["email"])}
     member = {
         "id": _member_key(sub),
         "clinicId": clinic_id,

@@ -13,10 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from shared_code.domain.common import is_valid_id, iso, parse_instant, stable_id
+from shared_code.domain.email_address import html_text, is_email_address
 from shared_code.domain.errors import NotFoundError
 from shared_code.domain.sharing import ACTIVE, share_state
 from shared_code.ports import CLINICS, LOOKUPS, PATIENTS, EmailMessage, NotFound
-from shared_code.services import access, clinics, concurrency, profile
+from shared_code.services import access, clinics, concurrency, email_verification
 
 log = logging.getLogger("skinvault.notifications")
 
@@ -27,7 +28,7 @@ def _clinic_email(services: Any, clinic: dict, subject: str, lead: str, message_
     link = f"{services.settings.public_base_url}/"
     text = f"{lead}\n\nSign in to SkinVault to see it: {link}\n\nThis email has no patient details by design. Please do not reply."
     html = (
-        f'<p>{lead}</p><p><a href="{link}">Sign in to SkinVault</a> to see it.</p>'
+        f'<p>{html_text(lead)}</p><p><a href="{html_text(link)}">Sign in to SkinVault</a> to see it.</p>'
         "<p>This email has no patient details by design. Please do not reply.</p>"
     )
     return EmailMessage(to=clinic["notificationEmail"], subject=subject, text=text, html=html, message_id=message_id)
@@ -94,6 +95,9 @@ def handle(services: Any, message: dict) -> str:
         clinic = clinics.get_clinic(services.store, str(message.get("clinicId", "")))
     except NotFoundError:
         return "skipped"
+    if not is_email_address(clinic.get("notificationEmail")):  # stored before addresses were checked
+        log.warning("notification dropped kind=%s reason=clinic-address-not-valid clinicId=%s", kind, clinic["id"])
+        return "skipped"
     if kind == "share-granted":
         mail = _clinic_email(
             services,
@@ -149,15 +153,17 @@ def _new_images(services: Any, clinic: dict, case_id: str, image_id: str) -> str
 
 
 def _more_photos(services: Any, clinic: dict, message: dict) -> str:
-    prof = profile.read_profile(services.store, str(message.get("patientId", "")))
-    if not prof or not prof.get("email"):
+    # only ever an address the patient proved is theirs (a code sent to it) or their identity token's
+    address = email_verification.verified_address(services.store, str(message.get("patientId", "")))
+    if address is None:
+        log.info("notification skipped kind=more-photos-requested case_id=%s reason=no-verified-address", message["caseId"])
         return "skipped"
     link = f"{services.settings.public_base_url}/"
     mail = EmailMessage(
-        to=prof["email"],
+        to=address,
         subject="Your clinic has asked for more photos",
         text=f"{clinic['name']} has asked you for more photos. Open the SkinVault app to see what they need.\n\n{link}\n\nPlease do not reply to this email.",
-        html=f"<p>{clinic['name']} has asked you for more photos. Open the SkinVault app to see what they need.</p><p>Please do not reply to this email.</p>",
+        html=f"<p>{html_text(clinic['name'])} has asked you for more photos. Open the SkinVault app to see what they need.</p><p>Please do not reply to this email.</p>",
         message_id=stable_id("mail", "more-photos", str(message["caseId"]), str(message.get("at", ""))),
     )
     services.email.send(mail)

@@ -48,6 +48,8 @@ HTTP = {
     "request_export": ("exports", {"POST"}),
     "get_export": ("exports/{exportId}", {"GET"}),
     "get_export_content": ("exports/{exportId}/content", {"GET"}),
+    "request_email_verification": ("me/email-verification", {"POST"}),
+    "confirm_email_verification": ("me/email-verification/confirm", {"POST"}),
 }
 OTHER = {
     "process_upload": ("blobTrigger", {"path": "uploads/{name}", "connection": "UPLOADS_STORAGE", "source": "EventGrid"}),
