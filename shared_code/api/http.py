@@ -165,6 +165,16 @@ class ApiCall:
             raise BadRequest("continuationToken is not valid for this list")
         return limit, token
 
+    def client_address(self) -> str | None:
+        """The caller's IP address as the platform's front end saw it: the last X-Forwarded-For
+        entry (App Service appends the address it received the connection from; earlier entries
+        are the client's own say-so). None when there is none (the local host)."""
+        forwarded = self.req.headers.get("X-Forwarded-For") or ""
+        last = forwarded.split(",")[-1].strip()
+        if not last or len(last) > 64 or not all(ch.isalnum() or ch in ".:[]-_" for ch in last) or not last.isascii():
+            return None
+        return last
+
     @property
     def user(self) -> Principal:
         assert self.principal is not None

@@ -11,7 +11,7 @@ from shared_code.domain.common import iso, new_id, public_view
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
-from shared_code.services import access, concurrency, paging
+from shared_code.services import access, concurrency, paging, quotas
 from shared_code.services.plaintext import read_all
 
 RENDITIONS = ("original", "thumbnail", "preview")
@@ -30,6 +30,7 @@ def folder_view(doc: dict) -> dict:
 def create_folder(services: Any, user: Principal, body: dict) -> dict:
     now = services.clock.now()
     fields = clean_folder_fields(body, now.date())
+    quotas.check_new_folder(services, user.patient_id)
     folder_id = new_id("fld")
     doc = {
         "id": folder_id,
@@ -100,6 +101,7 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
     settings = services.settings
     content_type = check_upload_request(body["contentType"], body["sizeBytes"], settings.max_upload_bytes)
     captured = check_captured_at(body["capturedAt"], now) if body.get("capturedAt") else None
+    quotas.take_upload_session(services, user.patient_id, now)
     image_id = new_id("img")
     expires = now + timedelta(minutes=settings.upload_url_minutes)
     url = services.blobs.upload_url(UPLOADS, upload_blob_name(user.patient_id, image_id), expires)
