@@ -205,3 +205,8 @@ def test_an_es256_token_with_an_rsa_keys_kid_is_401_without_an_error_log(client,
         r = client.get("/api/me", token=token)
     assert r.status == 401 and r.content_type == PROBLEM
     assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "1899-12-31"])
+def test_a_folder_start_date_no_condition_can_have_is_422(client, scene, start):
+    assert client.post("/api/folders", token=scene.patient.token, json={"name": "Mole", "startDate": start}).status == 422
