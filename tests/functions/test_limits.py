@@ -7,9 +7,16 @@ import pytest
 
 from shared_code.ports import PATIENTS
 from shared_code.services import quotas
+from tests.support.functions_client import registry
 from tests.support.library_helpers import actor, build_scene, create_folder, ok, start_upload
 
 PROBLEM = "application/problem+json"
+
+
+def route_of(function_name: str, **params: str) -> str:
+    """The URL of a registered HTTP function, found by its name (so these tests follow a route move)."""
+    (route,) = [r for r in registry()[0] if r.name == function_name]
+    return "/api/" + route.template.format(**params)
 
 
 @pytest.fixture
@@ -90,9 +97,9 @@ def test_wrong_code_counters_go_with_the_account(scene, client):
 
 def test_share_codes_are_random_and_vanity_codes_are_refused(client, admin_token, services):
     body = {"name": "Leeds", "odsCode": "RR8", "notificationEmail": "d@nhs.example"}
-    r = client.post("/api/admin/clinics", token=admin_token, json={**body, "shareCode": "LEED-SDRM"})
+    r = client.post(route_of("create_clinic"), token=admin_token, json={**body, "shareCode": "LEED-SDRM"})
     assert r.status == 422 and "random" in r.json()["detail"]
-    codes = {ok(client.post("/api/admin/clinics", token=admin_token, json=body), 201)["shareCode"] for _ in range(5)}
+    codes = {ok(client.post(route_of("create_clinic"), token=admin_token, json=body), 201)["shareCode"] for _ in range(5)}
     assert len(codes) == 5
 
 
@@ -100,9 +107,9 @@ def test_the_demo_code_is_accepted_only_where_the_app_runs_locally(client, admin
     import dataclasses
 
     body = {"name": "Newcastle Dermatology", "odsCode": "RTD", "notificationEmail": "d@nhs.example", "shareCode": "NEWC-DERM"}
-    assert ok(client.post("/api/admin/clinics", token=admin_token, json=body), 201)["shareCode"] == "NEWC-DERM"
+    assert ok(client.post(route_of("create_clinic"), token=admin_token, json=body), 201)["shareCode"] == "NEWC-DERM"
     client.services.settings = dataclasses.replace(services.settings, environment="dev")
-    r = client.post("/api/admin/clinics", token=admin_token, json={**body, "name": "Elsewhere"})
+    r = client.post(route_of("create_clinic"), token=admin_token, json={**body, "name": "Elsewhere"})
     assert r.status == 422 and "random" in r.json()["detail"]
 
 
