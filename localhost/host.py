@@ -2,6 +2,7 @@
 
 - every HTTP function under http://HOST:PORT/api/<route> with the route templates it declares;
 - web/ at / with the headers and fallback from web/staticwebapp.config.json;
+- patient/ (the patient app, its own Static Web App in Azure) at /app/ with its own headers;
 - blob triggers driven by polling Azurite (each blob+ETag once, retried, then poison);
 - queue triggers driven from Azurite queues (retried, `<queue>-poison` after 5 dequeues).
 
@@ -109,7 +110,19 @@ def web_config(web_dir: Path) -> dict[str, Any]:
     return json.loads(cfg.read_text()) if cfg.exists() else {}
 
 
-def build_asgi(http_routes: list[HttpRoute], web_dir: Path) -> Any:
+def patient_headers(patient_dir: Path) -> dict[str, str]:
+    """The patient app's own globalHeaders; its CSP may also reach the local uploads blob endpoint
+    (in Azure that is the ingest account, allowed by the deployed config)."""
+    headers = dict(web_config(patient_dir).get("globalHeaders", {}))
+    conn = dict(p.split("=", 1) for p in os.environ.get("UPLOADS_STORAGE", "").split(";") if "=" in p)
+    endpoint = urlparse(conn.get("BlobEndpoint", ""))
+    csp = headers.get("Content-Security-Policy", "")
+    if endpoint.scheme and endpoint.netloc and "connect-src" in csp:
+        headers["Content-Security-Policy"] = csp.replace("connect-src", f"connect-src {endpoint.scheme}://{endpoint.netloc}", 1)
+    return headers
+
+
+def build_asgi(http_routes: list[HttpRoute], web_dir: Path, patient_dir: Path = ROOT / "patient") -> Any:
     import azure.functions as func
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
@@ -184,9 +197,32 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path) -> Any:
         media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return Response(target.read_bytes(), media_type=media, headers=global_headers)
 
+    patient_root = patient_dir.resolve()
+    patient_global = patient_headers(patient_root)
+
+    async def patient_app(request: Request) -> Response:
+        from starlette.responses import RedirectResponse
+
+        if "path" not in request.path_params:
+            return RedirectResponse("/app/", status_code=308)
+        rel = request.path_params["path"] or "index.html"
+        target = (patient_root / rel).resolve()
+        if patient_root not in target.parents:
+            return Response("Not found", status_code=404, headers=patient_global)
+        if not target.is_file():
+            if "." in rel.rsplit("/", 1)[-1]:
+                return Response("Not found", status_code=404, headers=patient_global)
+            target = patient_root / "index.html"  # navigation fallback
+        media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if target.suffix == ".webmanifest":
+            media = "application/manifest+json"
+        return Response(target.read_bytes(), media_type=media, headers=patient_global)
+
     return Starlette(
         routes=[
             Route("/api/{path:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+            Route("/app", patient_app, methods=["GET", "HEAD"]),
+            Route("/app/{path:path}", patient_app, methods=["GET", "HEAD"]),
             Route("/", web, methods=["GET", "HEAD"]),
             Route("/{path:path}", web, methods=["GET", "HEAD"]),
         ]

@@ -1,0 +1,43 @@
+// Who is using the app in this tab, and their API tokens: sessionStorage only (never the URL, never
+// localStorage). Each person on the phone has their own token entry, so switching person never
+// shows one person's data with another's token.
+
+const CURRENT_KEY = "skinvault.current";
+const TOKEN_PREFIX = "skinvault.token.";
+const NOTICE_KEY = "skinvault.notice";
+
+export function currentSub() {
+  return sessionStorage.getItem(CURRENT_KEY);
+}
+
+export function setCurrentSub(sub) {
+  if (sub) sessionStorage.setItem(CURRENT_KEY, sub);
+  else sessionStorage.removeItem(CURRENT_KEY);
+}
+
+export function readToken(sub) {
+  try {
+    const raw = sessionStorage.getItem(TOKEN_PREFIX + sub);
+    return raw ? JSON.parse(raw) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function writeToken(sub, token) {
+  sessionStorage.setItem(TOKEN_PREFIX + sub, JSON.stringify(token));
+}
+
+export function clearToken(sub) {
+  sessionStorage.removeItem(TOKEN_PREFIX + sub);
+}
+
+export function setNotice(notice) {
+  sessionStorage.setItem(NOTICE_KEY, notice);
+}
+
+export function takeNotice() {
+  const notice = sessionStorage.getItem(NOTICE_KEY);
+  sessionStorage.removeItem(NOTICE_KEY);
+  return notice;
+}
