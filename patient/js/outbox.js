@@ -10,7 +10,6 @@
 import { SessionExpiredError, api } from "./api.js";
 import * as idb from "./idb.js";
 import { encryptBlobV2 } from "./lib/cse.js";
-import { preparePhoto } from "./lib/photo.js";
 import { READY, REJECTED, SENT, UploadQueue, drive } from "./lib/queue.js";
 import { keyFor, loadRecord, saveRecord } from "./people.js";
 import { currentSub } from "./session.js";
@@ -117,6 +116,7 @@ export async function pending(sub = currentSub()) {
 export async function queuePhoto(file, folderId) {
   const sub = currentSub();
   if (!keyFor(sub)) throw new Error("locked");
+  const { preparePhoto } = await import("./lib/photo.js");
   const prepared = await preparePhoto(file);
   const kek = await uploadKey();
   const encrypted = await encryptBlobV2(prepared.jpeg, kek);
