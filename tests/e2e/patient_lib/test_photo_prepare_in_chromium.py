@@ -1,0 +1,157 @@
+"""The patient app's photo preparation and encryption in Debian Chromium (the browser the app runs
+in): patient/js/lib/photo.js turns a phone JPEG upright and strips it to the capture time, cse.js
+encrypts it with WebCrypto, and azure-storage-blob's own v2 decryption (through Azurite) gives back
+a JPEG with no GPS, no EXIF but the capture time, and the orientation applied.
+
+The modules are served to the page by Playwright's request routing (no server), from a
+http://127.0.0.1 origin so WebCrypto has its secure context."""
+
+from __future__ import annotations
+
+import base64
+import io
+import mimetypes
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from azure.storage.blob import BlobClient, BlobServiceClient
+from PIL import Image
+
+from shared_code.adapters.local_kek import LocalKekProvider
+from tests.e2e.web.helpers import CHROMIUM, launch
+from tests.support.azurite import azurite_fixture
+from tests.support.images import MARKER, make_photo
+
+LIB = Path(__file__).resolve().parents[3] / "patient" / "js" / "lib"
+ORIGIN = "http://127.0.0.1:9"
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+
+pytestmark = pytest.mark.browser
+
+azurite = azurite_fixture(scope="module", name="azurite")
+
+
+@pytest.fixture(scope="module")
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: make setup installs the Debian chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context()
+
+        def serve(route):
+            path = route.request.url[len(ORIGIN) :].split("?")[0]
+            if path.startswith("/lib/") and (LIB / path[5:]).is_file() and "/" not in path[5:]:
+                route.fulfill(status=200, body=(LIB / path[5:]).read_bytes(), content_type=mimetypes.types_map[".js"])
+            elif path == "/":
+                route.fulfill(status=200, body="<!doctype html><title>lib</title>", content_type="text/html")
+            else:
+                route.fulfill(status=404, body="")
+
+        context.route(f"{ORIGIN}/**", serve)
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(ORIGIN + "/")
+        yield pg
+        context.close()
+        browser.close()
+        assert not errors, errors
+
+
+PREPARE = """async ([b64, type, options]) => {
+  const { preparePhoto } = await import('/lib/photo.js');
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  try {
+    const out = await preparePhoto(new Blob([bytes], { type }), options || {});
+    let s = ''; for (const b of out.jpeg) s += String.fromCharCode(b);
+    return { ok: true, jpeg: btoa(s), captureTime: out.captureTime, width: out.width, height: out.height };
+  } catch (e) {
+    return { ok: false, name: e.name, message: e.message };
+  }
+}"""
+
+ENCRYPT = """async ([b64, kek]) => {
+  const { encryptBlobV2 } = await import('/lib/cse.js');
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const { body, metadata } = await encryptBlobV2(bytes, kek);
+  let s = ''; for (const b of body) s += String.fromCharCode(b);
+  return { body: btoa(s), encryptiondata: metadata.encryptiondata };
+}"""
+
+
+def prepare(page, data: bytes, content_type: str = "image/jpeg", options: dict | None = None) -> dict:
+    return page.evaluate(PREPARE, [base64.b64encode(data).decode(), content_type, options])
+
+
+def test_phone_photo_is_upright_stripped_encrypted_and_the_sdk_decrypts_it(page, azurite, tmp_path):
+    taken = datetime(2026, 4, 2, 8, 15, 0, tzinfo=timezone(timedelta(hours=1)))
+    source = make_photo(640, 480, orientation=6, captured_at=taken, gps=True, mark_corner=True, seed=71)
+
+    prepared = prepare(page, source)
+    assert prepared["ok"], prepared
+    assert (prepared["width"], prepared["height"]) == (480, 640)  # orientation 6 applied: portrait
+    assert prepared["captureTime"] == "2026-04-02T08:15:00+01:00"
+
+    kek_provider = LocalKekProvider(tmp_path / "kek.pem")
+    jwk = kek_provider.public_jwk()
+    encrypted = page.evaluate(ENCRYPT, [prepared["jpeg"], {"kid": jwk["kid"], "jwk": jwk}])
+    body = base64.b64decode(encrypted["body"])
+
+    BlobServiceClient.from_connection_string(azurite.connection_string).create_container("browser")
+    BlobClient.from_connection_string(azurite.connection_string, "browser", "photo").upload_blob(
+        body, metadata={"encryptiondata": encrypted["encryptiondata"]}
+    )
+    reader = BlobClient.from_connection_string(
+        azurite.connection_string, "browser", "photo", require_encryption=True, encryption_version="2.0", key_encryption_key=kek_provider.current()
+    )
+    plaintext = reader.download_blob().readall()
+    assert plaintext == base64.b64decode(prepared["jpeg"])
+
+    with Image.open(io.BytesIO(plaintext)) as image:
+        assert image.format == "JPEG" and image.size == (480, 640)
+        exif = image.getexif()
+        assert not exif.get_ifd(GPS_IFD)
+        assert set(exif) == {0x0112, EXIF_IFD} and exif[0x0112] == 1
+        assert dict(exif.get_ifd(EXIF_IFD)) == {0x9000: b"0231", 0x9003: "2026:04:02 08:15:00", 0x9011: "+01:00"}
+        assert [name for name, _ in image.applist] == ["APP1"]
+        rgb = image.convert("RGB")
+        # The red corner of the stored (sideways) pixels is top-right once turned upright.
+        r, g, b = rgb.getpixel((480 - 10, 10))
+        assert r > 200 and g < 60 and b < 60, (r, g, b)
+        assert rgb.getpixel((10, 10)) != MARKER
+    for marker in (b"GPS", b"SkinVaultTestCam", b"xmpmeta", b"ICC_PROFILE"):
+        assert marker not in plaintext
+
+
+def test_png_from_the_gallery_becomes_a_jpeg_with_the_given_capture_time(page):
+    prepared = prepare(page, make_photo(300, 200, fmt="PNG", seed=72), "image/png", {"captureTime": "2026-04-02T07:00:00Z"})
+    assert prepared["ok"], prepared
+    jpeg = base64.b64decode(prepared["jpeg"])
+    with Image.open(io.BytesIO(jpeg)) as image:
+        assert image.format == "JPEG" and image.size == (300, 200)
+        assert image.getexif().get_ifd(EXIF_IFD)[0x9003] == "2026:04:02 07:00:00"
+
+
+def test_heic_is_refused_with_a_plain_message(page):
+    prepared = prepare(page, make_photo(64, 48, fmt="HEIC", seed=73), "image/heic")
+    assert not prepared["ok"]
+    assert prepared["name"] == "PhotoUnreadable"
+    assert "HEIC" in prepared["message"] and "Most Compatible" in prepared["message"]
+
+
+@pytest.mark.parametrize("data", [b"not a photo at all" * 10, make_photo(64, 48, seed=74)[:300]], ids=["text", "truncated-jpeg"])
+def test_a_file_that_cannot_be_read_is_refused_with_a_plain_message(page, data):
+    prepared = prepare(page, data)
+    assert not prepared["ok"]
+    assert prepared["name"] == "PhotoUnreadable"
+    assert prepared["message"].startswith("This file can't be used.")
+
+
+def test_a_photo_over_the_pixel_limit_is_refused(page):
+    prepared = prepare(page, make_photo(400, 300, seed=75), "image/jpeg", {"maxPixels": 100_000})
+    assert not prepared["ok"]
+    assert "too big" in prepared["message"]
