@@ -7,7 +7,7 @@
 // It is driven on app open, on the `online` event, when the service worker's Background Sync
 // fires, and when a retry falls due.
 
-import { SessionExpiredError, api } from "./api.js";
+import { ApiError, SessionExpiredError, api } from "./api.js";
 import * as idb from "./idb.js";
 import { encryptBlobV2 } from "./lib/cse.js";
 import { READY, REJECTED, SENT, UploadQueue, drive } from "./lib/queue.js";
@@ -81,7 +81,11 @@ export function dropQueue(sub) {
   queues.delete(sub);
 }
 
-/** The KEK's public key (kid + JWK), from the API when online, else the copy kept for offline use. */
+/**
+ * The KEK's public key (kid + JWK): from GET /api/upload-key when online (kept, sealed, for offline
+ * use), else the kept copy. Where the API has no such endpoint, null: the caller then takes the
+ * key from a new upload session.
+ */
 export async function uploadKey({ refresh = false } = {}) {
   const cachedKey = await loadRecord(UPLOAD_KEY_RECORD);
   if (cachedKey && !refresh) return cachedKey;
@@ -93,7 +97,7 @@ export async function uploadKey({ refresh = false } = {}) {
       return value;
     } catch (err) {
       if (err instanceof SessionExpiredError) throw err;
-      // not reachable: fall back to the cached copy
+      if (err instanceof ApiError && err.status === 404 && !cachedKey) return null;
     }
   }
   if (cachedKey) return cachedKey;
@@ -117,10 +121,19 @@ export async function queuePhoto(file, folderId) {
   const sub = currentSub();
   if (!keyFor(sub)) throw new Error("locked");
   const { preparePhoto } = await import("./lib/photo.js");
-  const prepared = await preparePhoto(file);
-  const kek = await uploadKey();
+  // a camera frame or a file with no capture time of its own: when it was taken / last changed
+  const fallbackTime = new Date(file.lastModified || Date.now()).toISOString();
+  const prepared = await preparePhoto(file, { captureTime: fallbackTime });
+  let kek = await uploadKey();
+  let session = null;
+  if (!kek) {
+    // no upload-key endpoint: the session for this very photo tells us the key (and is reused)
+    session = await driverApi.startSession({ folderId, sizeBytes: prepared.jpeg.byteLength, capturedAt: prepared.captureTime || fallbackTime });
+    kek = { kid: session.encryption.kid, jwk: session.encryption.jwk };
+    await saveRecord(UPLOAD_KEY_RECORD, kek);
+  }
   const encrypted = await encryptBlobV2(prepared.jpeg, kek);
-  const captured = prepared.captureTime instanceof Date ? prepared.captureTime.toISOString() : prepared.captureTime || new Date().toISOString();
+  const captured = prepared.captureTime || fallbackTime;
   const id = crypto.randomUUID();
   await idb.put("outbox", {
     id,
@@ -130,6 +143,7 @@ export async function queuePhoto(file, folderId) {
   });
   const q = await queueFor(sub);
   await q.dispatch({ type: "enqueue", item: { id, folderId, sizeBytes: prepared.jpeg.byteLength, capturedAt: captured, kid: kek.kid } });
+  if (session) await q.dispatch({ type: "session-started", id, session: { uploadId: session.uploadId, uploadUrl: session.uploadUrl, expiresAt: session.expiresAt } });
   emit({ type: "queued", id, folderId });
   return { id, folderId, capturedAt: captured };
 }
@@ -155,7 +169,7 @@ const driverApi = {
   isOnline: () => navigator.onLine,
   startSession: async (item) => {
     const s = await api.startUpload(item.folderId, { contentType: "image/jpeg", sizeBytes: item.sizeBytes, capturedAt: item.capturedAt });
-    return { uploadId: s.uploadId, uploadUrl: s.uploadUrl, expiresAt: s.expiresAt };
+    return { uploadId: s.uploadId, uploadUrl: s.uploadUrl, expiresAt: s.expiresAt, encryption: s.encryption };
   },
   upload: async (item, onProgress) => {
     const row = await idb.get("outbox", item.id);

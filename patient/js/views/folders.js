@@ -4,7 +4,7 @@ import { ApiError, api } from "../api.js";
 import { loadInto } from "../blobs.js";
 import { groupSites, siteLabel } from "../bodysites.js";
 import { button, h } from "../dom.js";
-import { formatDate, formatDateTime, formatPlainDate, plural, todayIso } from "../format.js";
+import { formatDate, formatDateTime, formatPlainDate, todayIso } from "../format.js";
 import { pageUrl } from "../nav.js";
 import { queuePhoto } from "../outbox.js";
 import { loadRecord, saveRecord } from "../people.js";
@@ -195,8 +195,13 @@ export async function folderView(ctx) {
   const sorted = [...images].sort((a, b) => (b.capturedAt || "").localeCompare(a.capturedAt || ""));
   const errorSlot = h("div", {});
   const list = h("ol", { class: "nhsuk-list app-timeline", dataset: { testid: "timeline" } });
+  const countHeading = h("h2", { class: "nhsuk-heading-m" });
+  const emptyNote = h("p", { class: "nhsuk-body" }, "No photos yet. Take the first one to start the timeline.");
 
   function renderList(items) {
+    countHeading.textContent = `Photos (${items.length})`;
+    emptyNote.hidden = items.length > 0;
+    list.hidden = items.length === 0;
     list.replaceChildren(
       ...items.map((image) => {
         const img = h("img", { class: "app-thumb__img", alt: `Photo taken ${formatDateTime(image.capturedAt)}`, width: 160, height: 120 });
@@ -278,11 +283,12 @@ export async function folderView(ctx) {
       gallery,
     ),
     outboxPanel(ctx, { folderId, onSent: () => refresh() }),
-    h("h2", { class: "nhsuk-heading-m" }, `Photos (${sorted.length})`),
-    sorted.length ? list : h("p", { class: "nhsuk-body" }, "No photos yet. Take the first one to start the timeline."),
+    countHeading,
+    emptyNote,
+    list,
     h("p", { class: "nhsuk-body" }, compareLink),
     h("p", { class: "nhsuk-body" }, h("a", { class: "nhsuk-link", href: pageUrl("edit-folder", { folder: folderId }) }, "Edit or archive this folder")),
-    folder.createdAt ? h("p", { class: "nhsuk-body-s app-muted" }, `Folder made ${formatDate(folder.createdAt)}. ${plural(sorted.length, "photo", "photos")}.`) : null,
+    folder.createdAt ? h("p", { class: "nhsuk-body-s app-muted" }, `Folder made ${formatDate(folder.createdAt)}.`) : null,
   );
   ctx.focusHeading();
   ctx.ready();
