@@ -71,6 +71,11 @@ export function lockAll() {
   unlocked.clear();
 }
 
+/** Only one person is unlocked at a time: switching person locks everyone else. */
+export function lockOthers(sub) {
+  for (const other of [...unlocked.keys()]) if (other !== sub) unlocked.delete(other);
+}
+
 /** Remove everything this person has on the phone (sign out, or five wrong passcodes). */
 export async function forgetPerson(sub) {
   unlocked.delete(sub);

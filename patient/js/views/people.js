@@ -4,7 +4,7 @@
 import { getToken } from "../auth.js";
 import { button, h } from "../dom.js";
 import { pageUrl } from "../nav.js";
-import { WipedError, WrongPasscodeError, addPerson, isUnlocked, people, person, unlock, validPasscode } from "../people.js";
+import { WipedError, WrongPasscodeError, addPerson, isUnlocked, lockOthers, people, person, unlock, validPasscode } from "../people.js";
 import { currentSub, readToken, setCurrentSub, setNotice } from "../session.js";
 import { field, notice } from "./states.js";
 
@@ -31,6 +31,7 @@ export async function peopleView(ctx) {
                 variant: "secondary",
                 dataset: { sub: p.sub },
                 onclick: () => {
+                  if (p.sub !== current) lockOthers(null); // switching person always asks for their passcode
                   setCurrentSub(p.sub);
                   ctx.navigate(isUnlocked(p.sub) ? pageUrl("home") : pageUrl("unlock", { sub: p.sub }));
                 },
@@ -77,6 +78,7 @@ export async function unlockView(ctx) {
     btn.disabled = true;
     try {
       await unlock(sub, code.input.value.trim());
+      lockOthers(sub);
       setCurrentSub(sub);
       ctx.navigate(getToken(sub) || !navigator.onLine ? pageUrl("home") : pageUrl("signin", { sub }), { replace: true });
     } catch (err) {

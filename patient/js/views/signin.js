@@ -4,7 +4,7 @@
 import { authMode, completeOidcSignIn, loadDemoUsers, signInDev, startOidcSignIn } from "../auth.js";
 import { button, h } from "../dom.js";
 import { pageUrl } from "../nav.js";
-import { isUnlocked, person } from "../people.js";
+import { isUnlocked, lockOthers, person } from "../people.js";
 import { setCurrentSub, takeNotice } from "../session.js";
 import { inlineError, notice as noticeBox } from "./states.js";
 
@@ -17,6 +17,7 @@ const NOTICES = {
 /** After a successful sign-in: unlock or choose a passcode for this person on this phone. */
 export async function afterSignIn(ctx, user) {
   setCurrentSub(user.sub);
+  lockOthers(user.sub);
   const known = await person(user.sub);
   if (known && isUnlocked(user.sub)) ctx.navigate(pageUrl("home"), { replace: true });
   else if (known) ctx.navigate(pageUrl("unlock", { sub: user.sub }), { replace: true });
