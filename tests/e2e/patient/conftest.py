@@ -30,16 +30,30 @@ def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def phone_browser(camera_clip: Path) -> Any:
+def playwright_driver() -> Any:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: make setup installs the Debian chromium package")
     from playwright.sync_api import sync_playwright
 
-    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={camera_clip}"]
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def phone_args(camera_clip: Path) -> list[str]:
+    return [
+        *CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera_clip}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def phone_browser(playwright_driver: Any, phone_args: list[str]) -> Any:
+    b = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=phone_args, headless=True)
+    yield b
+    b.close()
 
 
 def _context(browser: Any, stack: Any, *, service_workers: str) -> Any:
