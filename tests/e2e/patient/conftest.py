@@ -16,12 +16,9 @@ from tests.e2e.web.helpers import CHROMIUM, CHROMIUM_ARGS
 def uploads_cors(stack: Any) -> None:
     """Phones PUT ciphertext straight to the uploads account from the app's origin: allow it (as the
     ingest account's CORS rule does in Azure)."""
-    from azure.storage.blob import BlobServiceClient, CorsRule
+    from scripts.uploads_cors import allow_origins
 
-    service = BlobServiceClient.from_connection_string(stack.azurite.connection_string)
-    service.set_service_properties(
-        cors=[CorsRule([stack.base_url], ["PUT", "OPTIONS"], allowed_headers=["*"], exposed_headers=["*"], max_age_in_seconds=600)]
-    )
+    allow_origins(stack.azurite.connection_string, [stack.base_url])
 
 
 @pytest.fixture(scope="session")
