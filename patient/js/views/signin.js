@@ -11,6 +11,7 @@ import { inlineError, notice as noticeBox } from "./states.js";
 const NOTICES = {
   expired: ["Your session has ended. Sign in again to carry on.", "session-expired"],
   "signed-out": ["You have signed out. Your photos and details have been removed from this phone. They are still safe in SkinVault.", "signed-out"],
+  deleted: ["Your SkinVault account and everything in it have been deleted.", "deleted"],
   wiped: ["The passcode was entered wrongly 5 times, so that person's photos and details have been removed from this phone. Nothing was deleted from SkinVault: sign in again to get them back.", "wiped"],
 };
 

@@ -85,3 +85,18 @@ def test_no_request_leaves_for_a_third_party_host(page, stack):
     wait_view(page, "new-folder")
     ours = {urlparse(stack.base_url).netloc, f"127.0.0.1:{stack.azurite.blob_port}"}
     assert hosts <= ours, f"requests to other hosts: {hosts - ours}"
+
+
+def test_service_worker_caches_every_module_of_the_app_shell():
+    """A module missing from the shell list would break the app offline; a listed file that does not
+    exist would stop the service worker installing at all."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "patient"
+    shell = set(re.findall(r'^\s+"([^"]+)",$', (root / "sw.js").read_text(), re.MULTILINE))
+    modules = {p.relative_to(root).as_posix() for p in (root / "js").rglob("*.js")}
+    assert modules <= shell, f"missing from the service worker's shell: {sorted(modules - shell)}"
+    generated = {s for s in shell if s.startswith("vendor/")}  # made by scripts/web_assets.sh
+    missing = [s for s in shell - generated if s != "./" and not (root / s).is_file()]
+    assert not missing, f"listed in the shell but absent: {missing}"
