@@ -12,6 +12,8 @@ PROFILE_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "displayName": {"type": "string", "minLength": 1, "maxLength": 100},
+        "givenName": {"type": ["string", "null"], "maxLength": 100},
+        "familyName": {"type": ["string", "null"], "maxLength": 100},
         "dateOfBirth": {"type": ["string", "null"], "maxLength": 10},
         "nhsNumber": {"type": ["string", "null"], "maxLength": 12},
         "email": {"type": ["string", "null"], "maxLength": 254},
@@ -27,6 +29,14 @@ def validate_profile_update(body: dict, today: date) -> dict:
         if not name:
             raise RuleViolation("displayName must not be blank.")
         changes["displayName"] = name
+    for field in ("givenName", "familyName"):
+        if field in body:
+            value = body[field]
+            if value is not None:
+                value = " ".join(value.split())
+                if not value:
+                    raise RuleViolation(f"{field} must not be blank (send null to clear it).")
+            changes[field] = value
     if "dateOfBirth" in body:
         dob = body["dateOfBirth"]
         if dob is not None:
@@ -51,3 +61,21 @@ def validate_profile_update(body: dict, today: date) -> dict:
             raise RuleViolation("email must be an email address.")
         changes["email"] = email
     return changes
+
+
+def derived_display_name(given_name: str | None, family_name: str | None) -> str | None:
+    """The name shown for a patient who gave their given and/or family name: "Given Family"."""
+    name = " ".join(part for part in (given_name, family_name) if part)
+    return name or None
+
+
+def apply_profile_changes(doc: dict, changes: dict) -> dict:
+    """The profile after `changes`: a change of given or family name (without an explicit
+    displayName in the same update) also changes displayName, so everything that shows
+    displayName (clinic worklist, exports) shows the name the patient gave."""
+    updated = {**doc, **changes}
+    if ("givenName" in changes or "familyName" in changes) and "displayName" not in changes:
+        derived = derived_display_name(updated.get("givenName"), updated.get("familyName"))
+        if derived:
+            updated["displayName"] = derived
+    return updated

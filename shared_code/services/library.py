@@ -123,13 +123,16 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
     }
     access.register_owner(services.store, "img", image_id, user.patient_id, folder["id"])
     services.store.create(PATIENTS, doc)
+    return {"uploadId": image_id, "uploadUrl": url, "expiresAt": iso(expires), "encryption": upload_key(services)}
+
+
+def upload_key(services: Any) -> dict:
+    """The current version of the key-encryption key's public half, as the phone wraps content keys
+    with it (Azure Storage client-side encryption v2, RSA-OAEP-256). The patient app caches it to
+    encrypt photos taken offline; processing accepts every version of the configured key, so a photo
+    wrapped under a version that has since been rotated out is still accepted."""
     jwk = services.kek.public_jwk()
-    return {
-        "uploadId": image_id,
-        "uploadUrl": url,
-        "expiresAt": iso(expires),
-        "encryption": {"protocol": "2.0", "kid": jwk["kid"], "alg": jwk["alg"], "jwk": jwk},
-    }
+    return {"protocol": "2.0", "kid": jwk["kid"], "alg": jwk["alg"], "jwk": jwk}
 
 
 # ----------------------------------------------------------------------------- images

@@ -6,13 +6,15 @@ from typing import Any
 
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, public_view
-from shared_code.domain.profile import validate_profile_update
+from shared_code.domain.profile import apply_profile_changes, validate_profile_update
 from shared_code.ports import PATIENTS, Conflict, MetadataStore, NotFound
 
 
 def profile_view(doc: dict) -> dict:
     view = public_view(doc)
     view["id"] = doc["id"]
+    for field in ("givenName", "familyName"):  # profiles made before the names were asked for
+        view.setdefault(field, None)
     return view
 
 
@@ -27,6 +29,8 @@ def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict:
         "patientId": pid,
         "type": "profile",
         "displayName": user.name or "",
+        "givenName": None,
+        "familyName": None,
         "dateOfBirth": None,
         "nhsNumber": None,
         "email": user.email,
@@ -41,8 +45,7 @@ def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict:
 
 def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:
     changes = validate_profile_update(body, now.date())
-    doc = get_or_create(store, user, now)
-    doc.update(changes)
+    doc = apply_profile_changes(get_or_create(store, user, now), changes)
     doc["updatedAt"] = iso(now)
     return store.replace(PATIENTS, doc, if_match=doc["_etag"])
 

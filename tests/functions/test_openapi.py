@@ -386,6 +386,7 @@ def test_real_responses_match_the_documented_schemas(client):
     session = check(
         client.post(f"/api/folders/{folder['id']}/uploads", token=patient, json={"contentType": "image/jpeg", "sizeBytes": 5000}), "start_upload", 201
     )
+    check(client.get("/api/upload-key", token=patient), "get_upload_key", 200)
     check(client.get(f"/api/images/{session['uploadId']}", token=patient), "get_image", 200)
     check(client.get(f"/api/images/{session['uploadId']}/content", token=patient), "get_image_content", 422)
     image_id = add_ready_image(client, patient, folder["id"])

@@ -27,6 +27,7 @@ HTTP = {
     "delete_folder": ("folders/{folderId}", {"DELETE"}),
     "list_folder_images": ("folders/{folderId}/images", {"GET"}),
     "start_upload": ("folders/{folderId}/uploads", {"POST"}),
+    "get_upload_key": ("upload-key", {"GET"}),
     "get_image": ("images/{imageId}", {"GET"}),
     "update_image": ("images/{imageId}", {"PATCH"}),
     "delete_image": ("images/{imageId}", {"DELETE"}),

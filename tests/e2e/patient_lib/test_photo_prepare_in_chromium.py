@@ -1,30 +1,32 @@
 """The patient app's photo preparation and encryption in Debian Chromium (the browser the app runs
 in): patient/js/lib/photo.js turns a phone JPEG upright and strips it to the capture time, cse.js
-encrypts it with WebCrypto, and azure-storage-blob's own v2 decryption (through Azurite) gives back
-a JPEG with no GPS, no EXIF but the capture time, and the orientation applied.
+encrypts it with WebCrypto, blob-put.js sends it in one PUT to an upload SAS URL, and
+azure-storage-blob's own v2 decryption (through Azurite) gives back a JPEG with no GPS, no EXIF but
+the capture time, and the orientation applied.
 
-The modules are served to the page by Playwright's request routing (no server), from a
-http://127.0.0.1 origin so WebCrypto has its secure context."""
+The modules are served to the page from patient/js by a small loopback HTTP server (a
+http://127.0.0.1 origin: a secure context for WebCrypto)."""
 
 from __future__ import annotations
 
 import base64
 import io
-import mimetypes
-from datetime import datetime, timedelta, timezone
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from azure.storage.blob import BlobClient, BlobServiceClient
+from azure.storage.blob import BlobClient, BlobServiceClient, CorsRule
 from PIL import Image
 
+from shared_code.adapters.blob_store import AzureBlobStore
 from shared_code.adapters.local_kek import LocalKekProvider
 from tests.e2e.web.helpers import CHROMIUM, launch
 from tests.support.azurite import azurite_fixture
 from tests.support.images import MARKER, make_photo
 
 LIB = Path(__file__).resolve().parents[3] / "patient" / "js" / "lib"
-ORIGIN = "http://127.0.0.1:9"
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 
 pytestmark = pytest.mark.browser
@@ -32,8 +34,30 @@ pytestmark = pytest.mark.browser
 azurite = azurite_fixture(scope="module", name="azurite")
 
 
+class _LibHandler(SimpleHTTPRequestHandler):
+    """Serves patient/js (so /lib/cse.js is patient/js/lib/cse.js) and nothing else; quiet."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory=str(LIB.parent), **kwargs)
+
+    def log_message(self, format, *args):
+        pass
+
+
 @pytest.fixture(scope="module")
-def page():
+def origin():
+    """A real loopback origin (Chromium lets a loopback page reach loopback storage, as locally)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LibHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def page(origin):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: make setup installs the Debian chromium package")
     from playwright.sync_api import sync_playwright
@@ -41,21 +65,10 @@ def page():
     with sync_playwright() as p:
         browser = launch(p)
         context = browser.new_context()
-
-        def serve(route):
-            path = route.request.url[len(ORIGIN) :].split("?")[0]
-            if path.startswith("/lib/") and (LIB / path[5:]).is_file() and "/" not in path[5:]:
-                route.fulfill(status=200, body=(LIB / path[5:]).read_bytes(), content_type=mimetypes.types_map[".js"])
-            elif path == "/":
-                route.fulfill(status=200, body="<!doctype html><title>lib</title>", content_type="text/html")
-            else:
-                route.fulfill(status=404, body="")
-
-        context.route(f"{ORIGIN}/**", serve)
         pg = context.new_page()
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(ORIGIN + "/")
+        pg.goto(origin + "/lib/")
         yield pg
         context.close()
         browser.close()
@@ -155,3 +168,44 @@ def test_a_photo_over_the_pixel_limit_is_refused(page):
     prepared = prepare(page, make_photo(400, 300, seed=75), "image/jpeg", {"maxPixels": 100_000})
     assert not prepared["ok"]
     assert "too big" in prepared["message"]
+
+
+SEND = """async ([b64, kek, url]) => {
+  const { encryptBlobV2 } = await import('/lib/cse.js');
+  const { putEncryptedBlob } = await import('/lib/blob-put.js');
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const { body, metadata } = await encryptBlobV2(bytes, kek);
+  const progress = [];
+  const result = await putEncryptedBlob(url, body, metadata.encryptiondata, { onProgress: (loaded, total) => progress.push([loaded, total]) });
+  let refused = null;
+  try {
+    await putEncryptedBlob(url.replace('sig=', 'sig=x'), body, metadata.encryptiondata);
+  } catch (e) {
+    refused = { name: e.name, status: e.status, sessionRefused: e.sessionRefused };
+  }
+  return { status: result.status, size: body.length, progress, refused };
+}"""
+
+
+def test_the_browser_sends_the_encrypted_photo_in_one_put_with_progress(page, origin, azurite, tmp_path):
+    """XMLHttpRequest from the app's origin to Blob Storage (CORS), as the patient app uploads."""
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    service.set_service_properties(
+        cors=[CorsRule([origin], ["PUT"], allowed_headers=["x-ms-blob-type", "x-ms-meta-encryptiondata", "content-type"], max_age_in_seconds=60)]
+    )
+    kek_provider = LocalKekProvider(tmp_path / "kek.pem")
+    store = AzureBlobStore.from_connection_string(azurite.connection_string, kek_provider, containers=("sent",))
+    service.create_container("sent")
+    url = store.upload_url("sent", "p1/img-1", datetime.now(UTC) + timedelta(minutes=10))
+    photo = make_photo(2000, 1500, seed=76, captured_at="2026:04:02 08:15:00") + bytes(5 * 1024 * 1024)  # two regions
+    jwk = kek_provider.public_jwk()
+
+    sent = page.evaluate(SEND, [base64.b64encode(photo).decode(), {"kid": jwk["kid"], "jwk": jwk}, url])
+
+    assert sent["status"] == 201
+    assert sent["progress"] and sent["progress"][-1] == [sent["size"], sent["size"]]
+    assert sent["refused"] == {"name": "BlobPutError", "status": 403, "sessionRefused": True}
+    reader = BlobClient.from_connection_string(
+        azurite.connection_string, "sent", "p1/img-1", require_encryption=True, encryption_version="2.0", key_encryption_key=kek_provider.current()
+    )
+    assert reader.download_blob().readall() == photo
