@@ -9,7 +9,7 @@ import { clear } from "./dom.js";
 import { pageUrl } from "./nav.js";
 import { dropQueue, onOutboxChange, requestBackgroundSync, sendPending } from "./outbox.js";
 import { forgetPerson, isUnlocked, lockAll, person } from "./people.js";
-import { currentSub, setNotice } from "./session.js";
+import { currentSub, rememberReturn, setNotice } from "./session.js";
 import { cameraView } from "./views/camera.js";
 import { folderEditView, folderView, foldersView } from "./views/folders.js";
 import { passcodeNewView, peopleView, unlockView } from "./views/people.js";
@@ -138,7 +138,10 @@ async function gate(route) {
   const p = await person(sub);
   if (route.access === "token") return getToken(sub) ? null : pageUrl("signin");
   if (!p) return getToken(sub) ? pageUrl("passcode") : pageUrl("signin");
-  if (!isUnlocked(sub)) return pageUrl("unlock", { sub });
+  if (!isUnlocked(sub)) {
+    rememberReturn(location.search);
+    return pageUrl("unlock", { sub });
+  }
   if (!getToken(sub) && navigator.onLine) {
     setNotice("expired");
     return pageUrl("signin", { sub });

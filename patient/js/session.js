@@ -41,3 +41,16 @@ export function takeNotice() {
   sessionStorage.removeItem(NOTICE_KEY);
   return notice;
 }
+
+const RETURN_KEY = "skinvault.returnTo";
+
+/** Remember an in-app address (only "?page=..." forms) to go back to after unlocking. */
+export function rememberReturn(search) {
+  if (typeof search === "string" && /^\?page=(?!signin|callback|unlock|passcode|people)[a-z-]+(&|$)/.test(search)) sessionStorage.setItem(RETURN_KEY, search);
+}
+
+export function takeReturn() {
+  const value = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  return value && value.startsWith("?page=") ? value : null;
+}

@@ -5,7 +5,7 @@ import { getToken } from "../auth.js";
 import { button, h } from "../dom.js";
 import { pageUrl } from "../nav.js";
 import { WipedError, WrongPasscodeError, addPerson, isUnlocked, lockOthers, people, person, unlock, validPasscode } from "../people.js";
-import { currentSub, readToken, setCurrentSub, setNotice } from "../session.js";
+import { currentSub, readToken, setCurrentSub, setNotice, takeReturn } from "../session.js";
 import { field, notice } from "./states.js";
 
 export async function peopleView(ctx) {
@@ -80,7 +80,7 @@ export async function unlockView(ctx) {
       await unlock(sub, code.input.value.trim());
       lockOthers(sub);
       setCurrentSub(sub);
-      ctx.navigate(getToken(sub) || !navigator.onLine ? pageUrl("home") : pageUrl("signin", { sub }), { replace: true });
+      ctx.navigate(getToken(sub) || !navigator.onLine ? takeReturn() || pageUrl("home") : pageUrl("signin", { sub }), { replace: true });
     } catch (err) {
       btn.disabled = false;
       if (err instanceof WipedError) {

@@ -9,7 +9,7 @@ import { actionErrorMessage, field, inlineError } from "./states.js";
 
 export async function profileView(ctx) {
   const me = await api.me(ctx.signal);
-  const hasNames = "givenName" in me || "familyName" in me;
+  const hasNames = Boolean(me.givenName || me.familyName);
   const [guessGiven, ...rest] = String(me.displayName || "").split(" ");
   ctx.title("Your details");
   const given = field({ id: "given-name", label: "First name", value: hasNames ? me.givenName : guessGiven, attrs: { autocomplete: "given-name", maxlength: 100 } });
@@ -62,8 +62,7 @@ export async function profileView(ctx) {
       bad.input.focus();
       return;
     }
-    const body = { displayName: [g, f].filter(Boolean).join(" "), dateOfBirth: dob.input.value || null, nhsNumber: n || null, email: m || null };
-    if (hasNames) Object.assign(body, { givenName: g, familyName: f || null });
+    const body = { givenName: g, familyName: f || null, dateOfBirth: dob.input.value || null, nhsNumber: n || null, email: m || null };
     try {
       await api.updateMe(body);
       saved.replaceChildren(h("p", { class: "nhsuk-body" }, "Your details have been saved."));

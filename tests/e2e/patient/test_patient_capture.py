@@ -7,12 +7,13 @@ import io
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 from azure.storage.blob import BlobClient, BlobServiceClient
 from PIL import Image
 
 from shared_code.adapters.local_kek import LocalKekProvider
-from tests.e2e.patient.helpers import new_folder, serve_demo_users, sign_in, unique_patient, wait_photo_status, wait_view
+from tests.e2e.patient.helpers import PASSCODE, new_folder, serve_demo_users, sign_in, unique_patient, wait_photo_status, wait_view
 from tests.support.images import make_photo
 
 pytestmark = pytest.mark.browser
@@ -106,3 +107,70 @@ def test_camera_photo_with_the_last_photo_as_overlay_becomes_ready(page, stack):
     page.get_by_role("link", name="Done").click()
     wait_view(page, "folder")
     wait_photo_status(page, "ready", count=2)
+
+
+def test_a_file_the_app_cannot_read_is_refused_on_the_phone_in_plain_words(page, stack):
+    user = unique_patient()
+    serve_demo_users(page, [user])
+    puts = capture_puts(page, stack)
+    sign_in(page, stack.base_url, user)
+    new_folder(page, "Scar")
+    page.set_input_files(
+        "#gallery", files=[{"name": "holiday.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0 this is not really a photo"}]
+    )
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "This file can't be used" in alert.inner_text()
+    assert puts == [] and page.get_by_test_id("outbox").is_hidden()
+
+
+def test_photo_notes_rating_and_delete(page, stack):
+    user = unique_patient()
+    serve_demo_users(page, [user])
+    sign_in(page, stack.base_url, user)
+    folder_id = new_folder(page, "Psoriasis on elbow", site="left-elbow")
+    page.set_input_files("#gallery", files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": make_photo(1000, 750, seed=21, gps=False)}])
+    wait_photo_status(page, "ready")
+    page.locator("li.app-timeline__item a").first.click()
+    wait_view(page, "photo")
+    page.locator("img.app-photo[data-state='loaded']").wait_for()
+    page.get_by_label("Notes").fill("Itchier this week")
+    page.get_by_label("How does it look compared with before?").select_option("7")
+    page.get_by_role("button", name="Save notes").click()
+    page.get_by_text("Saved.").wait_for()
+    page.reload()  # the passcode key lives in memory only: unlock, and come back to this photo
+    wait_view(page, "unlock")
+    page.get_by_label("Passcode", exact=True).fill(PASSCODE)
+    page.get_by_role("button", name="Unlock").click()
+    wait_view(page, "photo")
+    assert page.get_by_label("Notes").input_value() == "Itchier this week"
+    assert page.get_by_label("How does it look compared with before?").input_value() == "7"
+    page.get_by_role("button", name="Delete this photo").click()
+    page.get_by_role("button", name="Yes, delete it").click()
+    wait_view(page, "folder")
+    assert page.url.endswith(f"folder={folder_id}")
+    assert page.locator("li.app-timeline__item").count() == 0
+
+
+def test_profile_names_date_of_birth_nhs_number_and_email(page, stack):
+    user = unique_patient()
+    serve_demo_users(page, [user])
+    sign_in(page, stack.base_url, user)
+    page.get_by_role("link", name="Your details").click()
+    wait_view(page, "profile")
+    page.get_by_label("First name").fill("Jo")
+    page.get_by_label("Last name").fill("Bloggs")
+    page.get_by_label("Date of birth").fill("1980-02-29")
+    page.get_by_label("NHS number (optional)").fill("943 476 5871")
+    page.get_by_label("Email address (optional)").fill("jo@example.com")
+    page.get_by_role("button", name="Save details").click()
+    page.locator("div.nhsuk-form-group--error").first.wait_for()
+    assert "Enter a valid NHS number" in page.inner_text("main")
+    page.get_by_label("NHS number (optional)").fill("943 476 5919")
+    page.get_by_role("button", name="Save details").click()
+    page.get_by_text("Your details have been saved.").wait_for()
+    me = httpx.get(
+        f"{stack.base_url}/api/me", headers={"Authorization": f"Bearer {stack.token(user['sub'], 'patient', user['name'])}"}, timeout=30
+    ).json()
+    assert (me["givenName"], me["familyName"], me["displayName"]) == ("Jo", "Bloggs", "Jo Bloggs")
+    assert (me["dateOfBirth"], me["nhsNumber"], me["email"]) == ("1980-02-29", "9434765919", "jo@example.com")
