@@ -3,11 +3,11 @@
 // always offered too, including where there is no camera.
 
 import { api } from "../api.js";
-import { loadInto } from "../blobs.js";
+import { objectUrl } from "../blobs.js";
 import { button, h } from "../dom.js";
 import { pageUrl } from "../nav.js";
 import { queuePhoto } from "../outbox.js";
-import { loadRecord } from "../people.js";
+import { loadRecord, saveRecord } from "../people.js";
 import { photoErrorMessage } from "./folders.js";
 import { outboxPanel } from "./outbox.js";
 import { inlineError, notice } from "./states.js";
@@ -123,16 +123,27 @@ export async function cameraView(ctx) {
   );
   ctx.focusHeading();
 
-  // the guide: the most recent ready photo, faint over the live picture
-  latestReadyImage(folderId, ctx.signal).then(async (image) => {
-    if (!image || ctx.signal.aborted) return;
-    const url = await loadInto(overlay, image.id, "preview", ctx.signal).catch(() => null);
-    if (url && !ctx.signal.aborted) {
-      overlay.hidden = !overlayToggle.checked;
-      overlayToggle.disabled = false;
-      stage.dataset.overlay = "shown";
+  // the guide: the most recent ready photo, faint over the live picture. A copy is kept on the
+  // phone (sealed under the person's passcode key) so the guide also shows when offline.
+  (async () => {
+    let bytes = null;
+    const image = await latestReadyImage(folderId, ctx.signal);
+    if (image && navigator.onLine) {
+      try {
+        bytes = new Uint8Array(await (await api.imageContent(image.id, "preview", ctx.signal)).arrayBuffer());
+        saveRecord(`overlay:${folderId}`, bytes).catch(() => {});
+      } catch {
+        bytes = null;
+      }
     }
-  });
+    if (!bytes) bytes = await loadRecord(`overlay:${folderId}`);
+    if (!bytes || ctx.signal.aborted) return;
+    overlay.addEventListener("load", () => (overlay.dataset.state = "loaded"), { once: true });
+    overlay.src = objectUrl(new Blob([bytes], { type: "image/jpeg" }));
+    overlay.hidden = !overlayToggle.checked;
+    overlayToggle.disabled = false;
+    stage.dataset.overlay = "shown";
+  })().catch(() => {});
 
   if (!navigator.mediaDevices?.getUserMedia) {
     errorSlot.replaceChildren(notice("This device cannot open the camera from SkinVault. Choose a photo from your gallery instead."));

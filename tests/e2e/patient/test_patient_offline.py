@@ -90,8 +90,16 @@ def test_photo_taken_offline_waits_encrypted_then_sends_itself_when_online(page,
             assert b"Eczema" not in value and b"right-hand" not in value, f"folder details are stored in the clear in {name}"
     assert page.evaluate("() => localStorage.length") == 0, "nothing (no token) is kept in localStorage"
 
+    # still offline: the folder opens from the sealed copy, and the camera guide still shows
+    page.get_by_role("link", name="Done").click()
+    wait_view(page, "folder")
+    page.get_by_test_id("offline-copy").wait_for()
+    page.get_by_role("button", name="Take photo").click()
+    wait_view(page, "camera")
+    page.wait_for_selector(".app-camera__stage[data-overlay='shown'] img.app-camera__overlay[data-state='loaded']")
+
     phone.set_offline(False)
-    outbox.wait_for(state="hidden", timeout=30000)
+    page.get_by_test_id("outbox").wait_for(state="hidden", timeout=30000)
     page.get_by_role("link", name="Done").click()
     wait_view(page, "folder")
     wait_photo_status(page, "ready", count=2)
