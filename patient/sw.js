@@ -34,6 +34,7 @@ const SHELL = [
   "js/outbox.js",
   "js/people.js",
   "js/session.js",
+  "js/lib/blob-put.js",
   "js/lib/cse.js",
   "js/lib/jpeg-meta.js",
   "js/lib/passcode.js",

@@ -9,6 +9,7 @@
 
 import { ApiError, SessionExpiredError, api } from "./api.js";
 import * as idb from "./idb.js";
+import { putEncryptedBlob } from "./lib/blob-put.js";
 import { encryptBlobV2 } from "./lib/cse.js";
 import { READY, REJECTED, SENT, UploadQueue, drive } from "./lib/queue.js";
 import { keyFor, loadRecord, saveRecord } from "./people.js";
@@ -148,23 +149,6 @@ export async function queuePhoto(file, folderId) {
   return { id, folderId, capturedAt: captured };
 }
 
-function putBlob(url, body, encryptiondata, onProgress) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("PUT", url);
-    xhr.setRequestHeader("x-ms-blob-type", "BlockBlob");
-    xhr.setRequestHeader("x-ms-meta-encryptiondata", encryptiondata);
-    xhr.setRequestHeader("Content-Type", "application/octet-stream");
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded, e.total);
-    };
-    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(Object.assign(new Error("upload refused"), { status: xhr.status })));
-    xhr.onerror = () => reject(new Error("no connection"));
-    xhr.ontimeout = () => reject(new Error("no connection"));
-    xhr.send(body);
-  });
-}
-
 const driverApi = {
   isOnline: () => navigator.onLine,
   startSession: async (item) => {
@@ -174,7 +158,8 @@ const driverApi = {
   upload: async (item, onProgress) => {
     const row = await idb.get("outbox", item.id);
     if (!row) throw Object.assign(new Error("photo missing"), { status: 404 });
-    await putBlob(item.session.uploadUrl, row.body, row.encryptiondata, onProgress);
+    const body = new Uint8Array(await row.body.arrayBuffer());
+    await putEncryptedBlob(item.session.uploadUrl, body, row.encryptiondata, { onProgress });
   },
   checkStatus: (uploadId) => api.image(uploadId),
   deleteImage: (uploadId) => api.deleteImage(uploadId),
