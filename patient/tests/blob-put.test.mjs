@@ -49,6 +49,15 @@ describe('putEncryptedBlob', () => {
     assert.deepEqual(progress.at(-1), [body.length, body.length]);
   });
 
+  test('a Blob body (as IndexedDB keeps it) is sent as it is', async () => {
+    answer = 201;
+    received.length = 0;
+    const progress = [];
+    await putEncryptedBlob(`${base}/b`, new Blob([new Uint8Array([1, 2, 3, 4])]), '{"a": 1}', { onProgress: (l, t) => progress.push([l, t]) });
+    assert.deepEqual([...received[0].body], [1, 2, 3, 4]);
+    assert.deepEqual(progress.at(-1), [4, 4]);
+  });
+
   test('a refused URL is a 403 BlobPutError that says start a new session', async () => {
     answer = 403;
     await assert.rejects(putEncryptedBlob(`${base}/x`, new Uint8Array(3), '{"a": 1}'), (e) => e instanceof BlobPutError && e.status === 403 && e.sessionRefused && !e.transient);

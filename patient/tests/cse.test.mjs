@@ -155,6 +155,26 @@ describe('tampering is refused', () => {
   });
 });
 
+describe('the API\'s encryption object', () => {
+  test('is accepted as it is', async () => {
+    const { body, metadata } = await encryptBlobV2(pattern(10), { protocol: '2.0', alg: 'RSA-OAEP-256', ...kek });
+    assert.deepEqual(await decryptBlobV2(body, metadata.encryptiondata, unwrapWith(privateKey)), pattern(10));
+  });
+
+  test('another protocol or wrapping algorithm is refused', async () => {
+    await assert.rejects(encryptBlobV2(pattern(1), { ...kek, protocol: '2.1' }), (e) => e.code === 'unsupported-encryption');
+    await assert.rejects(encryptBlobV2(pattern(1), { ...kek, alg: 'RSA1_5' }), (e) => e.code === 'unsupported-encryption');
+  });
+
+  test('regions encrypted one at a time or several at once are the same bytes', async () => {
+    const plain = pattern(3 * MiB4 + 9);
+    const one = await encryptRegionsV2(plain, fixedKey(), { concurrency: 1 });
+    const many = await encryptRegionsV2(plain, fixedKey(), { concurrency: 8 });
+    assert.equal(hex(one.subarray(0, 64)), hex(many.subarray(0, 64)));
+    assert.equal(createHash('sha256').update(one).digest('hex'), createHash('sha256').update(many).digest('hex'));
+  });
+});
+
 describe('what is refused before any key is used', () => {
   const v2 = {
     WrappedContentKey: { KeyId: 'k', EncryptedKey: 'AAAA', Algorithm: 'RSA-OAEP-256' },

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { exifToIso, isJpeg, isoToExif, JpegUnreadable, minimalExifSegment, readExif, stripAllButCaptureTime } from '../js/lib/jpeg-meta.js';
+import { checkJpeg, exifToIso, isJpeg, isoToExif, JpegUnreadable, minimalExifSegment, readExif, stripAllButCaptureTime } from '../js/lib/jpeg-meta.js';
 
 const fixture = (name) => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
 const PHONE = fixture('phone-gps-exif.jpg');
@@ -127,6 +127,14 @@ describe('refusals', () => {
     for (const cut of [3, 40, PHONE.length / 2, PHONE.length - 1]) {
       assert.throws(() => stripAllButCaptureTime(PHONE.subarray(0, Math.floor(cut)), null), JpegUnreadable, `cut at ${cut}`);
     }
+  });
+
+  test('checkJpeg reads the whole file; readExif only up to the image data', () => {
+    const cut = PHONE.subarray(0, PHONE.length - 10); // damaged inside the image data
+    assert.throws(() => checkJpeg(cut), JpegUnreadable);
+    assert.equal(readExif(cut).orientation, 6);
+    checkJpeg(PHONE);
+    checkJpeg(PROGRESSIVE);
   });
 
   test('the message is plain English, the detail is for developers', () => {

@@ -316,4 +316,30 @@ describe('drive: the queue against a fake API', () => {
     assert.equal(storage.saves, saves);
     assert.equal(seen.at(-1), 0.25);
   });
+
+  test('"sign in again" stops the run without costing a try', async () => {
+    const api = fakeApi();
+    api.startSession = async () => {
+      throw Object.assign(new Error('session expired'), { name: 'SessionExpiredError' });
+    };
+    const queue = new UploadQueue({ storage: new MemoryQueueStorage(), clock: () => api.clock });
+    await queue.load();
+    await queue.dispatch({ type: 'enqueue', item: photo('a') });
+    await assert.rejects(drive(queue, api), { name: 'SessionExpiredError' });
+    assert.equal(queue.state.items.a.state, WAITING);
+    assert.equal(queue.state.items.a.attempts, 0);
+  });
+
+  test('a photo whose ciphertext is gone (404 on the PUT) leaves the queue and its pending image is deleted', async () => {
+    const api = fakeApi();
+    api.upload = async () => {
+      throw { status: 404 };
+    };
+    const queue = new UploadQueue({ storage: new MemoryQueueStorage(), clock: () => api.clock });
+    await queue.load();
+    await queue.dispatch({ type: 'enqueue', item: photo('a') });
+    await drive(queue, api);
+    assert.deepEqual(queue.state.items, {});
+    assert.deepEqual(api.deleted, ['img-1']);
+  });
 });

@@ -33,8 +33,10 @@ export function putHeaders(encryptiondata) {
   return { ...PUT_HEADERS, 'x-ms-meta-encryptiondata': encryptiondata };
 }
 
+const sizeOf = (body) => (typeof body.byteLength === 'number' ? body.byteLength : body.size);
+
 /**
- * PUT `body` (Uint8Array) to `url`. onProgress(loaded, total) as the bytes go (XMLHttpRequest only;
+ * PUT `body` (Uint8Array, ArrayBuffer or Blob) to `url`. onProgress(loaded, total) as the bytes go (XMLHttpRequest only;
  * with fetch it is called once at the end). signal: an AbortSignal. Resolves on 201 Created.
  */
 export function putEncryptedBlob(url, body, encryptiondata, { onProgress = () => {}, signal, timeoutMs = 120_000 } = {}) {
@@ -54,7 +56,7 @@ function putWithXhr(url, body, headers, onProgress, signal, timeoutMs) {
     };
     xhr.onload = () => {
       if (xhr.status === 201) {
-        onProgress(body.length, body.length);
+        onProgress(sizeOf(body), sizeOf(body));
         resolve({ status: xhr.status, etag: xhr.getResponseHeader('etag') });
       } else {
         reject(new BlobPutError(xhr.status, `The photo storage answered ${xhr.status}.`));
@@ -86,6 +88,6 @@ async function putWithFetch(url, body, headers, onProgress, signal, timeoutMs) {
     await response.body?.cancel();
     throw new BlobPutError(response.status, `The photo storage answered ${response.status}.`);
   }
-  onProgress(body.length, body.length);
+  onProgress(sizeOf(body), sizeOf(body));
   return { status: response.status, etag: response.headers.get('etag') };
 }

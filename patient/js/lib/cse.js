@@ -25,6 +25,7 @@ export const NONCE_LENGTH = 12;
 export const TAG_LENGTH = 16;
 export const MIN_RSA_BITS = 2048;
 export const ENCRYPTION_LIBRARY = 'SkinVault patient app (WebCrypto) 1.0';
+export const REGION_CONCURRENCY = 2;
 
 const CEK_PREFIX = new Uint8Array([0x32, 0x2e, 0x30, 0, 0, 0, 0, 0]); // "2.0" padded to 8 bytes
 const OVERHEAD = NONCE_LENGTH + TAG_LENGTH;
@@ -68,28 +69,43 @@ export function regionNonce(index) {
 
 /**
  * Encrypt `plaintext` in v2 regions under the raw 32-byte content key `contentKey`.
- * One output buffer of the final size; each region is encrypted and copied straight into it.
+ * One output buffer of the final size; each region's ciphertext is copied straight into it.
+ * Up to `concurrency` regions are in flight at once (WebCrypto works off the main thread, and a
+ * call has a fixed cost), so at most that many region-sized results exist besides the output.
  */
-export async function encryptRegionsV2(plaintext, contentKey) {
+export async function encryptRegionsV2(plaintext, contentKey, { concurrency = REGION_CONCURRENCY } = {}) {
   const bytes = asBytes(plaintext, 'plaintext');
   if (!(contentKey instanceof Uint8Array) || contentKey.length !== 32) {
     throw new CseError('bad-key', 'The content key must be 32 bytes.');
   }
   const key = await subtle().importKey('raw', contentKey, { name: 'AES-GCM' }, false, ['encrypt']);
   const out = new Uint8Array(encryptedLength(bytes.length));
-  let inOffset = 0;
-  let outOffset = 0;
-  for (let index = 0; inOffset < bytes.length; index += 1) {
-    const end = Math.min(inOffset + REGION_DATA_LENGTH, bytes.length);
+  const regions = regionCount(bytes.length);
+  const encryptRegion = async (index) => {
+    const start = index * REGION_DATA_LENGTH;
     const nonce = regionNonce(index);
-    const sealed = await subtle().encrypt({ name: 'AES-GCM', iv: nonce, tagLength: TAG_LENGTH * 8 }, key, bytes.subarray(inOffset, end));
-    out.set(nonce, outOffset);
-    out.set(new Uint8Array(sealed), outOffset + NONCE_LENGTH);
-    outOffset += NONCE_LENGTH + sealed.byteLength;
-    inOffset = end;
-  }
+    const sealed = await subtle().encrypt(
+      { name: 'AES-GCM', iv: nonce, tagLength: TAG_LENGTH * 8 },
+      key,
+      bytes.subarray(start, Math.min(start + REGION_DATA_LENGTH, bytes.length)),
+    );
+    const at = index * (REGION_DATA_LENGTH + OVERHEAD);
+    out.set(nonce, at);
+    out.set(new Uint8Array(sealed), at + NONCE_LENGTH);
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < regions) {
+      const index = next;
+      next += 1;
+      await encryptRegion(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, regions)) }, worker));
   return out;
 }
+
+const wrappingKeys = new Map(); // "n.e" -> Promise<CryptoKey>: one import per KEK version, not per photo
 
 /**
  * Import the KEK's public JWK for RSA-OAEP-256 wrapping. Refuses private keys, other algorithms
@@ -101,13 +117,28 @@ export async function importWrappingKey(jwk) {
   if (PRIVATE_JWK_FIELDS.some((field) => field in jwk)) throw new CseError('bad-key', 'The key carries private fields.');
   if (jwk.alg !== undefined && jwk.alg !== KEY_WRAP_ALGORITHM) throw new CseError('bad-key', `The key's alg must be ${KEY_WRAP_ALGORITHM}.`);
   if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string' || !jwk.n || !jwk.e) throw new CseError('bad-key', 'The key has no modulus or exponent.');
-  const modulus = base64UrlDecode(jwk.n);
+  const id = `${jwk.n}.${jwk.e}`;
+  if (!wrappingKeys.has(id)) {
+    const imported = importPublicRsa(jwk.n, jwk.e);
+    imported.catch(() => wrappingKeys.delete(id));
+    wrappingKeys.set(id, imported);
+  }
+  return wrappingKeys.get(id);
+}
+
+async function importPublicRsa(n, e) {
+  let modulus;
+  try {
+    modulus = base64UrlDecode(n);
+  } catch {
+    throw new CseError('bad-key', 'The key modulus is not base64url.');
+  }
   let first = 0;
   while (first < modulus.length && modulus[first] === 0) first += 1;
   const bits = (modulus.length - first) * 8 - (first < modulus.length ? Math.clz32(modulus[first]) - 24 : 0);
   if (bits < MIN_RSA_BITS) throw new CseError('bad-key', `The key is ${bits} bits; at least ${MIN_RSA_BITS} are required.`);
   try {
-    return await subtle().importKey('jwk', { kty: 'RSA', n: jwk.n, e: jwk.e, ext: true }, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+    return await subtle().importKey('jwk', { kty: 'RSA', n, e, ext: true }, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
   } catch (error) {
     throw new CseError('bad-key', `The key could not be imported (${error.message}).`);
   }
@@ -115,25 +146,28 @@ export async function importWrappingKey(jwk) {
 
 /**
  * Encrypt a blob as azure-storage-blob v2 does.
- * kek: {kid, jwk} with jwk the KEK's public RSA JWK (as POST /folders/{id}/uploads or
- * GET /upload-key return it). Returns {body, metadata: {encryptiondata}}: PUT `body` with the
+ * kek: {kid, jwk} with jwk the KEK's public RSA JWK, or the `encryption` object
+ * POST /folders/{id}/uploads and GET /upload-key return ({protocol: "2.0", kid, alg, jwk}). Returns {body, metadata: {encryptiondata}}: PUT `body` with the
  * header `x-ms-meta-encryptiondata: <metadata.encryptiondata>`.
  */
 export async function encryptBlobV2(plaintext, kek) {
   const bytes = asBytes(plaintext, 'plaintext');
   const kid = kek && (kek.kid || (kek.jwk && kek.jwk.kid));
   if (typeof kid !== 'string' || !kid) throw new CseError('bad-key', 'The key has no kid.');
+  // The API's `encryption` object ({protocol, kid, alg, jwk}) can be passed as it is.
+  if (kek.protocol !== undefined && kek.protocol !== PROTOCOL) throw new CseError('unsupported-encryption', `The server asked for protocol ${kek.protocol}.`);
+  if (kek.alg !== undefined && kek.alg !== KEY_WRAP_ALGORITHM) throw new CseError('unsupported-encryption', `The server asked for key wrapping ${kek.alg}.`);
   const wrappingKey = await importWrappingKey(kek.jwk);
   const contentKey = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const toWrap = new Uint8Array(CEK_PREFIX.length + contentKey.length);
+  toWrap.set(CEK_PREFIX);
+  toWrap.set(contentKey, CEK_PREFIX.length);
   try {
-    const toWrap = new Uint8Array(CEK_PREFIX.length + contentKey.length);
-    toWrap.set(CEK_PREFIX);
-    toWrap.set(contentKey, CEK_PREFIX.length);
-    const wrapped = new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP' }, wrappingKey, toWrap));
-    toWrap.fill(0);
-    const body = await encryptRegionsV2(bytes, contentKey);
-    return { body, metadata: { encryptiondata: encryptionDataJson(kid, wrapped) } };
+    // Wrapping and encrypting are independent: let WebCrypto do both at once.
+    const [wrapped, body] = await Promise.all([subtle().encrypt({ name: 'RSA-OAEP' }, wrappingKey, toWrap), encryptRegionsV2(bytes, contentKey)]);
+    return { body, metadata: { encryptiondata: encryptionDataJson(kid, new Uint8Array(wrapped)) } };
   } finally {
+    toWrap.fill(0);
     contentKey.fill(0);
   }
 }

@@ -3,7 +3,7 @@
 // readExif(bytes)                      -> {orientation, captureTime}
 // stripAllButCaptureTime(jpeg, time)   -> a JPEG whose only metadata is a minimal EXIF block with
 //                                         DateTimeOriginal (+ OffsetTimeOriginal) and Orientation=1
-// isJpeg(bytes)
+// isJpeg(bytes), checkJpeg(bytes)
 //
 // What stripping removes: every APP0-APP15 segment and every COM segment, wherever it is (also
 // between progressive scans), and anything after the end-of-image marker. That is all EXIF (GPS,
@@ -60,7 +60,7 @@ const standalone = (marker) => marker === SOI || marker === EOI || isRst(marker)
  * visit({entropy: true, start, end}) for entropy-coded data after each SOS. Stops after EOI.
  * Throws JpegUnreadable on anything malformed.
  */
-function walk(bytes, visit) {
+function walk(bytes, visit, { untilScan = false } = {}) {
   if (!isJpeg(bytes)) throw new JpegUnreadable('not a JPEG (no start-of-image marker)');
   let pos = 2;
   let sawFrame = false;
@@ -87,24 +87,24 @@ function walk(bytes, visit) {
     pos = end;
     if (marker === SOS) {
       if (!sawFrame) throw new JpegUnreadable('scan before frame header');
+      if (untilScan) return;
       const dataStart = pos;
-      while (pos + 1 < bytes.length) {
-        if (bytes[pos] === 0xff) {
-          const next = bytes[pos + 1];
-          if (next !== 0x00 && next !== 0xff && !isRst(next)) break;
-          if (next === 0xff) {
-            pos += 1;
-            continue;
-          }
-          pos += 2;
-        } else {
-          pos += 1;
-        }
+      while (true) {
+        pos = bytes.indexOf(0xff, pos); // entropy-coded data: only 0xFF can start a marker
+        if (pos < 0 || pos + 1 >= bytes.length) throw new JpegUnreadable('truncated image data');
+        const next = bytes[pos + 1];
+        if (next === 0xff) pos += 1; // fill byte
+        else if (next === 0x00 || isRst(next)) pos += 2; // stuffed 0xFF, or a restart marker
+        else break;
       }
-      if (pos + 1 >= bytes.length) throw new JpegUnreadable('truncated image data');
       visit({ entropy: true, start: dataStart, end: pos });
     }
   }
+}
+
+/** Throws JpegUnreadable unless the whole file is a well-formed JPEG (segments, scans, end marker). */
+export function checkJpeg(bytes) {
+  walk(bytes, () => {});
 }
 
 function isExifSegment(bytes, seg) {
@@ -112,19 +112,27 @@ function isExifSegment(bytes, seg) {
   return EXIF_HEADER.every((b, i) => bytes[seg.dataStart + i] === b);
 }
 
-/** {orientation: 1-8 or null, captureTime: ISO string or null}. Damaged EXIF reads as absent. */
+/**
+ * {orientation: 1-8 or null, captureTime: ISO string or null}. Damaged EXIF reads as absent.
+ * Reads the segments up to the first scan only (a file damaged further on is stripAllButCaptureTime's
+ * to refuse, or the decoder's).
+ */
 export function readExif(bytes) {
   let result = { orientation: null, captureTime: null };
   let found = false;
-  walk(bytes, (seg) => {
-    if (found || seg.entropy || !isExifSegment(bytes, seg)) return;
-    found = true;
-    try {
-      result = parseTiff(bytes.subarray(seg.dataStart + EXIF_HEADER.length, seg.end));
-    } catch {
-      result = { orientation: null, captureTime: null };
-    }
-  });
+  walk(
+    bytes,
+    (seg) => {
+      if (found || seg.entropy || !isExifSegment(bytes, seg)) return;
+      found = true;
+      try {
+        result = parseTiff(bytes.subarray(seg.dataStart + EXIF_HEADER.length, seg.end));
+      } catch {
+        result = { orientation: null, captureTime: null };
+      }
+    },
+    { untilScan: true }, // EXIF comes before the image data: the rest need not be read
+  );
   return result;
 }
 

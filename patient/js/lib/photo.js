@@ -11,7 +11,7 @@
 // Refused here, with a plain message (PhotoUnreadable): files the browser cannot decode (HEIC in
 // Chromium, damaged files, non-images), and photos over the server's limit of 60 million pixels.
 
-import { isJpeg, JpegUnreadable, readExif, stripAllButCaptureTime } from './jpeg-meta.js';
+import { checkJpeg, isJpeg, JpegUnreadable, readExif, stripAllButCaptureTime } from './jpeg-meta.js';
 
 export const MAX_PIXELS = 60_000_000; // the server's MAX_IMAGE_PIXELS
 export const JPEG_QUALITY = 0.92;
@@ -80,7 +80,9 @@ export async function preparePhoto(blobOrFile, { quality = JPEG_QUALITY, maxPixe
   let time = null;
   if (isJpeg(head)) {
     try {
-      time = readExif(new Uint8Array(await blobOrFile.arrayBuffer())).captureTime;
+      const bytes = new Uint8Array(await blobOrFile.arrayBuffer());
+      checkJpeg(bytes); // a truncated file would decode to a part-grey picture: refuse it instead
+      time = readExif(bytes).captureTime;
     } catch (error) {
       if (error instanceof JpegUnreadable) throw new PhotoUnreadable(UNREADABLE_MESSAGE, error.detail);
       throw error;

@@ -292,10 +292,15 @@ export class MemoryQueueStorage {
  *   checkStatus(uploadId)         -> {status, rejectionReason}
  *   deleteImage(uploadId)         -> resolves also when it is already gone (404)
  *   isOnline()                    -> boolean
- * Errors thrown by api calls: {status} for HTTP answers (403 on the PUT = the SAS is refused,
- * 404 on status = gone), anything else counts as no connection. Returns the next `until`.
+ * Errors thrown by api calls: {status} for HTTP answers (403 on the PUT = the SAS is refused;
+ * 404 on the PUT = the photo or its place is gone, so it leaves the queue; 404 on a status check or
+ * a new session = deleted elsewhere), anything else counts as no connection. Errors that mean
+ * "sign in again" (isFatal: status 401 or a SessionExpiredError by default) are thrown to the
+ * caller without costing the photo a try. Returns the next `until` (or null: nothing is due).
  */
-export async function drive(queue, api, { maxSteps = 100 } = {}) {
+export const signInNeeded = (error) => Boolean(error) && (error.status === 401 || error.name === 'SessionExpiredError');
+
+export async function drive(queue, api, { maxSteps = 100, isFatal = signInNeeded } = {}) {
   for (let step = 0; step < maxSteps; step += 1) {
     const action = nextAction(queue.state, queue.clock(), { online: api.isOnline() });
     if (action.kind === 'idle') return action.until;
@@ -303,7 +308,8 @@ export async function drive(queue, api, { maxSteps = 100 } = {}) {
       try {
         await api.deleteImage(action.uploadId);
       } catch (error) {
-        if (error && error.status !== 404) return queue.clock() + BACKOFF_BASE_MS;
+        if (isFatal(error)) throw error;
+        if (!error || error.status !== 404) return queue.clock() + BACKOFF_BASE_MS;
       }
       await queue.dispatch({ type: 'discarded', uploadId: action.uploadId });
     } else if (action.kind === 'start-session') {
@@ -312,6 +318,7 @@ export async function drive(queue, api, { maxSteps = 100 } = {}) {
         const session = await api.startSession(action.item);
         await queue.dispatch({ type: 'session-started', id, session });
       } catch (error) {
+        if (isFatal(error)) throw error;
         if (error && error.status === 404) await queue.dispatch({ type: 'image-gone', id }); // the folder is gone
         else await queue.dispatch({ type: 'session-failed', id, error: describe(error) });
       }
@@ -323,7 +330,12 @@ export async function drive(queue, api, { maxSteps = 100 } = {}) {
         await api.upload(queue.state.items[id], (loaded, total) => queue.dispatch({ type: 'progress', id, loaded, total }));
         await queue.dispatch({ type: 'upload-succeeded', id });
       } catch (error) {
-        await queue.dispatch({ type: 'upload-failed', id, error: describe(error), sessionRefused: Boolean(error && error.status === 403) });
+        if (error && error.status === 404) {
+          await queue.dispatch({ type: 'upload-failed', id, error: describe(error) });
+          await queue.dispatch({ type: 'remove', id }); // nothing left to send: discard its pending image
+        } else {
+          await queue.dispatch({ type: 'upload-failed', id, error: describe(error), sessionRefused: Boolean(error && error.status === 403) });
+        }
       }
     } else if (action.kind === 'check-status') {
       const { id } = action.item;
@@ -331,6 +343,7 @@ export async function drive(queue, api, { maxSteps = 100 } = {}) {
         const result = await api.checkStatus(action.item.session.uploadId);
         await queue.dispatch({ type: 'status', id, status: result.status, rejectionReason: result.rejectionReason });
       } catch (error) {
+        if (isFatal(error)) throw error;
         if (error && error.status === 404) await queue.dispatch({ type: 'image-gone', id });
         else await queue.dispatch({ type: 'status-failed', id });
       }

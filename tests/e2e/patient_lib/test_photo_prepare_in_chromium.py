@@ -156,7 +156,12 @@ def test_heic_is_refused_with_a_plain_message(page):
     assert "HEIC" in prepared["message"] and "Most Compatible" in prepared["message"]
 
 
-@pytest.mark.parametrize("data", [b"not a photo at all" * 10, make_photo(64, 48, seed=74)[:300]], ids=["text", "truncated-jpeg"])
+_JPEG = make_photo(320, 240, seed=74)
+
+
+@pytest.mark.parametrize(
+    "data", [b"not a photo at all" * 10, _JPEG[:300], _JPEG[: len(_JPEG) // 2]], ids=["text", "cut-in-headers", "cut-in-image-data"]
+)
 def test_a_file_that_cannot_be_read_is_refused_with_a_plain_message(page, data):
     prepared = prepare(page, data)
     assert not prepared["ok"]

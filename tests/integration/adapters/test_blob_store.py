@@ -165,11 +165,11 @@ def test_phone_upload_with_sas_is_read_by_the_server(store, kek):
     assert _read(store, UPLOADS, "p2/upload-1") == JPEG
 
 
-def test_phone_upload_of_a_large_photo_in_blocks_is_read_by_the_server(store, kek):
+def test_phone_upload_of_a_large_photo_over_several_regions_is_read_by_the_server(store, kek):
     photo = os.urandom(9 * MiB)
     url = store.upload_url(UPLOADS, "p2/upload-large", datetime.now(UTC) + timedelta(minutes=10))
 
-    upload_encrypted(url, photo, kek.public_jwk(), max_single_put_size=4 * MiB, max_block_size=4 * MiB)
+    upload_encrypted(url, photo, kek.public_jwk())  # one PUT, three 4 MiB regions encrypted as they are sent
 
     assert _read(store, UPLOADS, "p2/upload-large") == photo
 

@@ -7,6 +7,7 @@ browser sends it)."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from azure.storage.blob import BlobClient, BlobServiceClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from PIL import Image
 
 from shared_code.adapters.local_kek import LocalKekProvider
 from shared_code.auth.principal import PATIENT, Principal
@@ -188,7 +190,7 @@ def session(services) -> dict:
     user = Principal(kind=PATIENT, sub=f"p-{uuid.uuid4().hex[:8]}", issuer="test")
     folder = library.create_folder(services, user, {"name": "Mole"})
     started = library.start_upload(services, user, folder["id"], {"contentType": "image/jpeg", "sizeBytes": 1000})
-    return started | {"patientId": user.patient_id}
+    return started | {"patientId": user.patient_id, "user": user}
 
 
 def put_like_the_app(url: str, body: bytes, encryptiondata: str) -> None:
@@ -224,6 +226,23 @@ def test_a_photo_encrypted_by_the_app_becomes_ready(services, azurite, session, 
     body, meta = js_encrypt(tmp_path, make_photo(640, 480, seed=51), _kek_of(session))
     put_like_the_app(session["uploadUrl"], body, meta)
     assert _process(services, azurite, session)["status"] == "ready"
+
+
+def test_a_photo_stripped_and_encrypted_by_the_app_is_ready_with_no_gps_and_its_capture_time(services, azurite, session, tmp_path):
+    source = make_photo(640, 480, seed=57, captured_at="2026:02:03 04:05:06", gps=True)
+    (tmp_path / "in.jpg").write_bytes(source)
+    run_js("strip", tmp_path / "in.jpg", tmp_path / "out.jpg")
+    body, meta = js_encrypt(tmp_path, (tmp_path / "out.jpg").read_bytes(), _kek_of(session))
+    put_like_the_app(session["uploadUrl"], body, meta)
+    image = _process(services, azurite, session)
+    assert image["status"] == "ready"
+    # The capture time the app kept reached the server (February: UK time is UTC).
+    assert (image["capturedAt"], image["capturedAtSource"]) == ("2026-02-03T04:05:06Z", "camera")
+    original, _ = library.image_content(services, session["user"], session["uploadId"], "original")
+    with Image.open(io.BytesIO(original)) as stored:
+        assert stored.size == (640, 480)
+        assert not stored.getexif().get_ifd(0x8825)
+    assert b"SkinVaultTestCam" not in original and b"GPS" not in original
 
 
 def test_one_flipped_bit_is_rejected(services, azurite, session, tmp_path):
