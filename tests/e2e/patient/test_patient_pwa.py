@@ -100,3 +100,25 @@ def test_service_worker_caches_every_module_of_the_app_shell():
     generated = {s for s in shell if s.startswith("vendor/")}  # made by scripts/web_assets.sh
     missing = [s for s in shell - generated if s != "./" and not (root / s).is_file()]
     assert not missing, f"listed in the shell but absent: {missing}"
+
+
+def test_make_run_lets_the_patient_app_put_to_the_local_uploads_endpoint(stack, tmp_path):
+    from azure.storage.blob import BlobServiceClient
+
+    from scripts.uploads_cors import main
+
+    settings = tmp_path / "local.settings.json"
+    settings.write_text(json.dumps({"Values": {"UPLOADS_STORAGE": stack.azurite.connection_string}}))
+    assert main(["--settings", str(settings), "--origin", stack.base_url]) == 0
+    rules = BlobServiceClient.from_connection_string(stack.azurite.connection_string).get_service_properties()["cors"]
+    assert [r.allowed_origins for r in rules] == [stack.base_url] and "PUT" in rules[0].allowed_methods
+    preflight = httpx.options(
+        f"http://127.0.0.1:{stack.azurite.blob_port}/devstoreaccount1/uploads/x",
+        headers={
+            "Origin": stack.base_url,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "x-ms-blob-type,x-ms-meta-encryptiondata,content-type",
+        },
+        timeout=10,
+    )
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == stack.base_url
