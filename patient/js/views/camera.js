@@ -102,7 +102,6 @@ export async function cameraView(ctx) {
   ctx.show(
     h("a", { class: "nhsuk-back-link", href: pageUrl("folder", { folder: folderId }) }, "Back to the folder"),
     h("h1", {}, "Take photo"),
-    h("div", { class: "nhsuk-body-s app-tips" }, h("h2", { class: "nhsuk-heading-xs" }, "Tips for a useful photo"), h("ul", {}, TIPS.map((t) => h("li", {}, t)))),
     errorSlot,
     stage,
     h(
@@ -118,6 +117,7 @@ export async function cameraView(ctx) {
       h("label", { class: "nhsuk-button nhsuk-button--secondary app-file-label", for: "camera-gallery" }, "Choose from gallery"),
       gallery,
     ),
+    h("div", { class: "nhsuk-body-s app-tips" }, h("h2", { class: "nhsuk-heading-xs" }, "Tips for a useful photo"), h("ul", {}, TIPS.map((t) => h("li", {}, t)))),
     outboxPanel(ctx, { folderId }),
     h("p", { class: "nhsuk-body" }, h("a", { class: "nhsuk-link", href: pageUrl("folder", { folder: folderId }) }, "Done")),
   );

@@ -266,13 +266,13 @@ export async function folderView(ctx) {
     h("a", { class: "nhsuk-back-link", href: pageUrl("home") }, "Your folders"),
     h("h1", {}, folder.name),
     offlineNote(offline),
-    h(
-      "p",
-      { class: "nhsuk-body-s app-muted" },
-      [siteLabel(folder.bodySite), folder.condition, folder.treatment ? `Treatment: ${folder.treatment}` : null, folder.startDate ? `Started ${formatPlainDate(folder.startDate)}` : null]
+    (() => {
+      const about = [siteLabel(folder.bodySite), folder.condition, folder.treatment ? `Treatment: ${folder.treatment}` : null, folder.startDate ? `Started ${formatPlainDate(folder.startDate)}` : null]
         .filter(Boolean)
-        .join(" · ") || null,
-    ),
+        .join(" · ");
+      return about ? h("p", { class: "nhsuk-body-s app-muted" }, about) : null;
+    })(),
+    folder.notes ? h("p", { class: "nhsuk-body-s" }, folder.notes) : null,
     folder.archived ? notice("This folder is archived.") : null,
     errorSlot,
     h(
