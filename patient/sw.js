@@ -41,6 +41,7 @@ const SHELL = [
   "js/lib/photo.js",
   "js/lib/queue.js",
   "js/views/camera.js",
+  "js/views/conversation.js",
   "js/views/folders.js",
   "js/views/outbox.js",
   "js/views/people.js",

@@ -100,4 +100,14 @@ export const api = {
   createShare: (body) => request("/api/shares", { method: "POST", json: body }),
   revokeShare: (shareId) => request(`/api/shares/${id(shareId)}`, { method: "DELETE" }),
   audit: (signal) => all("/api/audit", {}, signal),
+  // the conversation with clinics, photo requests and reminders (issue 11)
+  invitation: (code, signal) => request(`/api/invitations/${id(code)}`, { signal }),
+  acceptInvitation: (code) => request(`/api/invitations/${id(code)}/accept`, { method: "POST", json: {} }),
+  messages: (signal) => all("/api/messages", {}, signal),
+  folderMessages: (folderId, signal) => all(`/api/folders/${id(folderId)}/messages`, {}, signal),
+  reply: (folderId, text, clinicId) =>
+    request(`/api/folders/${id(folderId)}/comments`, { method: "POST", json: clinicId ? { text, clinicId } : { text } }),
+  reminders: (signal) => all("/api/reminders", {}, signal),
+  setReminder: (folderId, every) => request(`/api/folders/${id(folderId)}/reminder`, { method: "PUT", json: { every } }),
+  clearReminder: (folderId) => request(`/api/folders/${id(folderId)}/reminder`, { method: "DELETE" }),
 };

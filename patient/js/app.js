@@ -11,6 +11,7 @@ import { dropQueue, onOutboxChange, requestBackgroundSync, sendPending } from ".
 import { forgetPerson, isUnlocked, lockAll, person } from "./people.js";
 import { currentSub, rememberReturn, setNotice } from "./session.js";
 import { cameraView } from "./views/camera.js";
+import { inviteView, messagesView } from "./views/conversation.js";
 import { folderEditView, folderView, foldersView } from "./views/folders.js";
 import { passcodeNewView, peopleView, unlockView } from "./views/people.js";
 import { compareView, photoView } from "./views/photo.js";
@@ -38,6 +39,8 @@ const ROUTES = {
   shares: { view: sharesView },
   audit: { view: auditView },
   account: { view: accountView },
+  invite: { view: inviteView },
+  messages: { view: messagesView },
 };
 
 let current = null;
@@ -130,18 +133,21 @@ function makeContext(name, url, controller, seq) {
   return ctx;
 }
 
-/** Where someone must go before this page: sign in, choose a passcode, or unlock. */
+/** Where someone must go before this page (sign in, choose a passcode, unlock); they come back after. */
 async function gate(route) {
+  const redirect = await needs(route);
+  if (redirect) rememberReturn(location.search, currentSub());
+  return redirect;
+}
+
+async function needs(route) {
   if (route.access === "public") return null;
   const sub = currentSub();
   if (!sub) return pageUrl("signin");
   const p = await person(sub);
   if (route.access === "token") return getToken(sub) ? null : pageUrl("signin");
   if (!p) return getToken(sub) ? pageUrl("passcode") : pageUrl("signin");
-  if (!isUnlocked(sub)) {
-    rememberReturn(location.search);
-    return pageUrl("unlock", { sub });
-  }
+  if (!isUnlocked(sub)) return pageUrl("unlock", { sub });
   if (!getToken(sub) && navigator.onLine) {
     setNotice("expired");
     return pageUrl("signin", { sub });
@@ -219,6 +225,9 @@ function kickOutbox() {
 }
 
 function boot() {
+  // a clinic's request for photos arrives as a link: /app/?invite=CODE
+  const invite = new URLSearchParams(location.search).get("invite");
+  if (invite) history.replaceState(null, "", pageUrl("invite", { code: invite }));
   initFrontend();
   document.addEventListener("click", onLinkClick);
   document.getElementById("sign-out").addEventListener("click", onSignOut);

@@ -44,13 +44,24 @@ export function takeNotice() {
 
 const RETURN_KEY = "skinvault.returnTo";
 
-/** Remember an in-app address (only "?page=..." forms) to go back to after unlocking. */
-export function rememberReturn(search) {
-  if (typeof search === "string" && /^\?page=(?!signin|callback|unlock|passcode|people)[a-z-]+(&|$)/.test(search)) sessionStorage.setItem(RETURN_KEY, search);
+/**
+ * Remember an in-app address (only "?page=..." forms) to go back to once `sub` (or, when not known
+ * yet, whoever signs in next) has signed in or unlocked. Never another person's page.
+ */
+export function rememberReturn(search, sub) {
+  if (typeof search === "string" && /^\?page=(?!signin|callback|unlock|passcode|people)[a-z-]+(&|$)/.test(search)) {
+    sessionStorage.setItem(RETURN_KEY, JSON.stringify({ search, sub: sub || null }));
+  }
 }
 
-export function takeReturn() {
-  const value = sessionStorage.getItem(RETURN_KEY);
+export function takeReturn(sub = currentSub()) {
+  let value = null;
+  try {
+    value = JSON.parse(sessionStorage.getItem(RETURN_KEY) || "null");
+  } catch {
+    value = null;
+  }
   sessionStorage.removeItem(RETURN_KEY);
-  return value && value.startsWith("?page=") ? value : null;
+  if (!value || typeof value.search !== "string" || !value.search.startsWith("?page=")) return null;
+  return !value.sub || value.sub === sub ? value.search : null;
 }

@@ -8,6 +8,7 @@ import { formatDate, formatDateTime, formatPlainDate, todayIso } from "../format
 import { pageUrl } from "../nav.js";
 import { queuePhoto } from "../outbox.js";
 import { loadRecord, saveRecord } from "../people.js";
+import { dueReminders, messagesPanel, reminderControl } from "./conversation.js";
 import { outboxPanel } from "./outbox.js";
 import { actionErrorMessage, field, inlineError, notice, textArea } from "./states.js";
 
@@ -33,6 +34,8 @@ function offlineNote(offline) {
 export async function foldersView(ctx) {
   ctx.title("Your folders");
   const { value: folders, offline } = await cached("folders", () => api.folders(ctx.signal));
+  const due = offline ? [] : await dueReminders(ctx.signal);
+  const names = new Map(folders.map((f) => [f.id, f.name]));
   const active = folders.filter((f) => !f.archived).sort((a, b) => (b.updatedAt || "").localeCompare(a.updatedAt || ""));
   const archived = folders.filter((f) => f.archived);
   const card = (f) =>
@@ -49,6 +52,15 @@ export async function foldersView(ctx) {
   ctx.show(
     h("h1", {}, "Your folders"),
     offlineNote(offline),
+    due.length
+      ? h(
+          "div",
+          { class: "nhsuk-inset-text", dataset: { testid: "reminders-due" } },
+          h("span", { class: "nhsuk-u-visually-hidden" }, "Information: "),
+          h("p", {}, "It is time to take a new photo for:"),
+          h("ul", {}, due.map((r) => h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("folder", { folder: r.folderId }) }, names.get(r.folderId) || "a folder")))),
+        )
+      : null,
     outboxPanel(ctx),
     h("a", { class: "nhsuk-button", href: pageUrl("new-folder"), role: "button", draggable: "false" }, "New folder"),
     active.length
@@ -66,6 +78,7 @@ export async function foldersView(ctx) {
     h(
       "ul",
       { class: "nhsuk-list app-menu" },
+      h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("messages") }, "Messages from your clinic")),
       h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("share") }, "Share with a clinic")),
       h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("shares") }, "Who you share with")),
       h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("audit") }, "Who has looked at your photos")),
@@ -283,10 +296,12 @@ export async function folderView(ctx) {
       gallery,
     ),
     outboxPanel(ctx, { folderId, onSent: () => refresh() }),
+    offline ? null : messagesPanel(ctx, folderId),
     countHeading,
     emptyNote,
     list,
     h("p", { class: "nhsuk-body" }, compareLink),
+    offline ? null : reminderControl(ctx, folderId),
     h("p", { class: "nhsuk-body" }, h("a", { class: "nhsuk-link", href: pageUrl("edit-folder", { folder: folderId }) }, "Edit or archive this folder")),
     folder.createdAt ? h("p", { class: "nhsuk-body-s app-muted" }, `Folder made ${formatDate(folder.createdAt)}.`) : null,
   );

@@ -140,7 +140,7 @@ export async function passcodeNewView(ctx) {
       return;
     }
     await addPerson(sub, token?.name || "You", a);
-    ctx.navigate(pageUrl("home"), { replace: true });
+    ctx.navigate(takeReturn() || pageUrl("home"), { replace: true });
   }
   ctx.show(
     h("h1", {}, "Choose a passcode"),

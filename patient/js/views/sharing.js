@@ -92,7 +92,8 @@ export async function shareView(ctx) {
   ctx.ready();
 }
 
-async function consentStep(ctx, clinic) {
+/** The consent page for one clinic ({id, name, organisation}), then the share. */
+export async function consentStep(ctx, clinic) {
   const [consent, folders] = await Promise.all([api.consentText(clinic.id, ctx.signal), api.folders(ctx.signal)]);
   const active = folders.filter((f) => !f.archived);
   ctx.title(`Share with ${clinic.name}`);
@@ -161,7 +162,7 @@ async function consentStep(ctx, clinic) {
   ctx.show(
     back(pageUrl("share"), "Back"),
     h("h1", {}, `Share with ${clinic.name}`),
-    h("p", { class: "nhsuk-body-s app-muted" }, `NHS organisation code ${clinic.organisation?.odsCode || ""}`),
+    clinic.organisation?.odsCode ? h("p", { class: "nhsuk-body-s app-muted" }, `NHS organisation code ${clinic.organisation.odsCode}`) : null,
     h(
       "div",
       { class: "app-consent", dataset: { testid: "consent-text", version: consent.version } },

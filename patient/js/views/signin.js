@@ -5,7 +5,7 @@ import { authMode, completeOidcSignIn, loadDemoUsers, signInDev, startOidcSignIn
 import { button, h } from "../dom.js";
 import { pageUrl } from "../nav.js";
 import { isUnlocked, lockOthers, person } from "../people.js";
-import { setCurrentSub, takeNotice } from "../session.js";
+import { setCurrentSub, takeNotice, takeReturn } from "../session.js";
 import { inlineError, notice as noticeBox } from "./states.js";
 
 const NOTICES = {
@@ -20,7 +20,7 @@ export async function afterSignIn(ctx, user) {
   setCurrentSub(user.sub);
   lockOthers(user.sub);
   const known = await person(user.sub);
-  if (known && isUnlocked(user.sub)) ctx.navigate(pageUrl("home"), { replace: true });
+  if (known && isUnlocked(user.sub)) ctx.navigate(takeReturn() || pageUrl("home"), { replace: true });
   else if (known) ctx.navigate(pageUrl("unlock", { sub: user.sub }), { replace: true });
   else ctx.navigate(pageUrl("passcode"), { replace: true });
 }
