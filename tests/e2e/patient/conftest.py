@@ -56,7 +56,7 @@ def phone_browser(playwright_driver: Any, phone_args: list[str]) -> Any:
 def _context(browser: Any, stack: Any, *, service_workers: str) -> Any:
     ctx = browser.new_context(**PHONE, base_url=stack.base_url, service_workers=service_workers, accept_downloads=True)
     ctx.grant_permissions(["camera"], origin=stack.base_url)
-    ctx.set_default_timeout(20000)
+    ctx.set_default_timeout(30000)  # generous: the suite shares two cores with everything else
     return ctx
 
 

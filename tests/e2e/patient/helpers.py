@@ -30,7 +30,7 @@ def make_camera_clip(path: Path, width: int = 640, height: int = 480, frames: in
     return path
 
 
-def wait_view(page: Any, view: str, state: str = "ready", timeout: float = 20000) -> None:
+def wait_view(page: Any, view: str, state: str = "ready", timeout: float = 30000) -> None:
     page.wait_for_selector(f"main[data-view='{view}'][data-state='{state}']", timeout=timeout)
 
 
