@@ -12,7 +12,6 @@ const SHELL = [
   "index.html",
   "manifest.webmanifest",
   "config.json",
-  "demo-users.json",
   "css/app.css",
   "icons/icon-192.png",
   "icons/icon-512.png",
@@ -51,6 +50,8 @@ const SHELL = [
   "js/views/signin.js",
   "js/views/states.js",
 ];
+// Local development only (the deployed build has no dev sign-in): cached when present.
+const OPTIONAL = ["demo-users.json"];
 // Fetched fresh when online (they may change on deploy), from the cache when offline.
 const NETWORK_FIRST = new Set(["", "index.html", "config.json", "demo-users.json"]);
 
@@ -58,7 +59,11 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(VERSION)
-      .then((cache) => cache.addAll(SHELL.map((p) => new Request(p, { cache: "reload" }))))
+      .then((cache) =>
+        cache.addAll(SHELL.map((p) => new Request(p, { cache: "reload" }))).then(() =>
+          Promise.all(OPTIONAL.map((p) => cache.add(new Request(p, { cache: "reload" })).catch(() => null))),
+        ),
+      )
       .then(() => self.skipWaiting()),
   );
 });

@@ -97,6 +97,7 @@ def test_service_worker_caches_every_module_of_the_app_shell():
     shell = set(re.findall(r'^\s+"([^"]+)",$', (root / "sw.js").read_text(), re.MULTILINE))
     modules = {p.relative_to(root).as_posix() for p in (root / "js").rglob("*.js")}
     assert modules <= shell, f"missing from the service worker's shell: {sorted(modules - shell)}"
+    assert "demo-users.json" not in shell, "the deployed build has no demo users: a required shell file would stop the worker installing"
     generated = {s for s in shell if s.startswith("vendor/")}  # made by scripts/web_assets.sh
     missing = [s for s in shell - generated if s != "./" and not (root / s).is_file()]
     assert not missing, f"listed in the shell but absent: {missing}"
