@@ -22,6 +22,7 @@ const SHELL = [
   "vendor/nhsuk/assets/images/favicon.svg",
   "js/api.js",
   "js/app.js",
+  "js/audit-words.js",
   "js/auth.js",
   "js/blobs.js",
   "js/bodysites.js",
