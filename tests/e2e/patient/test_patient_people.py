@@ -87,3 +87,21 @@ def test_switch_person_unlock_with_passcode_and_wipe_after_five_wrong_tries(page
     left = page.evaluate(PEOPLE_ON_PHONE)
     assert sam["sub"] not in left["people"] and sam["sub"] not in left["recordOwners"]
     assert alex["sub"] in left["people"]
+
+
+def test_an_ended_session_asks_to_sign_in_again_and_comes_back_to_the_same_screen(page, stack):
+    user = unique_patient()
+    serve_demo_users(page, [user])
+    sign_in(page, stack.base_url, user)
+    folder_id = new_folder(page, "Mole on back", site="back")
+    page.evaluate(
+        "(sub) => { const k = `skinvault.token.${sub}`; const t = JSON.parse(sessionStorage.getItem(k)); t.expiresAt = Date.now() - 1000; sessionStorage.setItem(k, JSON.stringify(t)); }",
+        user["sub"],
+    )
+    page.get_by_role("link", name="Edit or archive this folder").click()
+    wait_view(page, "signin")
+    page.get_by_test_id("session-expired").wait_for()
+    page.get_by_role("button", name=f"Sign in as {user['name']}").click()
+    wait_view(page, "edit-folder")
+    assert page.url.endswith(f"?page=edit-folder&folder={folder_id}")
+    assert page.get_by_label("Folder name").input_value() == "Mole on back"
