@@ -125,7 +125,8 @@ export async function queuePhoto(file, folderId) {
   // a camera frame or a file with no capture time of its own: when it was taken / last changed
   const fallbackTime = new Date(file.lastModified || Date.now()).toISOString();
   const prepared = await preparePhoto(file, { captureTime: fallbackTime });
-  let kek = await uploadKey();
+  // online: the current key (it may have been rotated); offline: the copy kept on the phone
+  let kek = await uploadKey({ refresh: navigator.onLine });
   let session = null;
   if (!kek) {
     // no upload-key endpoint: the session for this very photo tells us the key (and is reused)
