@@ -63,6 +63,8 @@ def test_every_screen_is_accessible_and_fits_320px(page, stack):
     page.wait_for_selector(".app-camera__stage[data-camera='live']")
     check(page, "take photo")
     go(page, f"?page=compare&folder={folder_id}", "compare")
+    page.wait_for_function("() => document.querySelectorAll('img.app-compare__img[data-state=loaded]').length === 2")
+    assert page.locator("#compare-a").input_value() != page.locator("#compare-b").input_value(), "two different dates side by side"
     check(page, "compare")
     image_id = page.evaluate("() => document.querySelector('#compare-a').value")
     go(page, f"?page=photo&folder={folder_id}&photo={image_id}", "photo")
