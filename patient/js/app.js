@@ -7,7 +7,7 @@ import { revokeAll } from "./blobs.js";
 import { loadConfig } from "./config.js";
 import { clear } from "./dom.js";
 import { pageUrl } from "./nav.js";
-import { dropQueue, onOutboxChange, requestBackgroundSync, sendPending } from "./outbox.js";
+import { onOutboxChange, requestBackgroundSync, sendPending } from "./outbox.js";
 import { forgetPerson, isUnlocked, lockAll, person } from "./people.js";
 import { currentSub, rememberReturn, setNotice } from "./session.js";
 import { cameraView } from "./views/camera.js";
@@ -191,10 +191,7 @@ export async function render() {
 async function onSignOut() {
   const sub = currentSub();
   teardown();
-  if (sub) {
-    dropQueue(sub);
-    await forgetPerson(sub);
-  }
+  if (sub) await forgetPerson(sub);
   setNotice("signed-out");
   navigate(pageUrl("signin"), { replace: true });
 }

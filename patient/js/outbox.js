@@ -12,7 +12,7 @@ import * as idb from "./idb.js";
 import { putEncryptedBlob } from "./lib/blob-put.js";
 import { encryptBlobV2 } from "./lib/cse.js";
 import { READY, REJECTED, SENT, UploadQueue, drive } from "./lib/queue.js";
-import { keyFor, loadRecord, saveRecord } from "./people.js";
+import { keyFor, loadRecord, onForget, saveRecord } from "./people.js";
 import { currentSub } from "./session.js";
 
 const UPLOAD_KEY_RECORD = "upload-key";
@@ -77,10 +77,11 @@ function queueFor(sub = currentSub()) {
   return queues.get(sub);
 }
 
-/** Forget the in-memory queue of a person (sign out, wipe, lock). */
+/** Forget the in-memory queue of a person (sign out, wipe, account deleted). */
 export function dropQueue(sub) {
   queues.delete(sub);
 }
+onForget(dropQueue);
 
 /**
  * The KEK's public key (kid + JWK): from GET /api/upload-key when online (kept, sealed, for offline

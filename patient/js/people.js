@@ -8,6 +8,12 @@ import { createLock, openRecord, sealRecord, unlock as tryPasscode, validatePass
 import { clearToken, currentSub, setCurrentSub } from "./session.js";
 
 const unlocked = new Map(); // sub -> CryptoKey (memory only)
+const forgetHooks = new Set(); // other modules' in-memory state of a person (e.g. the upload queue)
+
+/** Call fn(sub) whenever a person's local data is removed (sign out, wipe, account deleted). */
+export function onForget(fn) {
+  forgetHooks.add(fn);
+}
 
 export class WrongPasscodeError extends Error {
   constructor(triesLeft) {
@@ -79,6 +85,7 @@ export function lockOthers(sub) {
 /** Remove everything this person has on the phone (sign out, or five wrong passcodes). */
 export async function forgetPerson(sub) {
   unlocked.delete(sub);
+  for (const fn of forgetHooks) fn(sub);
   clearToken(sub);
   if (currentSub() === sub) setCurrentSub(null);
   await idb.wipePerson(sub);

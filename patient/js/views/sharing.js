@@ -7,7 +7,6 @@ import { button, h } from "../dom.js";
 import { formatDate, todayIso } from "../format.js";
 import { groupAudit } from "../audit-words.js";
 import { pageUrl } from "../nav.js";
-import { dropQueue } from "../outbox.js";
 import { forgetPerson } from "../people.js";
 import { currentSub, setNotice, takeNotice } from "../session.js";
 import { actionErrorMessage, field, inlineError, notice } from "./states.js";
@@ -319,7 +318,6 @@ export async function accountView(ctx) {
         try {
           await api.deleteMe();
           const sub = currentSub();
-          dropQueue(sub);
           await forgetPerson(sub);
           setNotice("deleted");
           ctx.navigate(pageUrl("signin"), { replace: true });
