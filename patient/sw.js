@@ -40,6 +40,7 @@ const SHELL = [
   "js/lib/passcode.js",
   "js/lib/photo.js",
   "js/lib/queue.js",
+  "js/views/bodymap.js",
   "js/views/camera.js",
   "js/views/conversation.js",
   "js/views/folders.js",

@@ -8,6 +8,7 @@ import { formatDate, formatDateTime, formatPlainDate, todayIso } from "../format
 import { pageUrl } from "../nav.js";
 import { queuePhoto } from "../outbox.js";
 import { loadRecord, saveRecord } from "../people.js";
+import { bodyMap } from "./bodymap.js";
 import { dueReminders, messagesPanel, reminderControl } from "./conversation.js";
 import { outboxPanel } from "./outbox.js";
 import { actionErrorMessage, field, inlineError, notice, textArea } from "./states.js";
@@ -105,7 +106,13 @@ export async function folderEditView(ctx) {
       h("optgroup", { label: region }, list.map((s) => h("option", { value: s.key, selected: folder?.bodySite === s.key }, s.label))),
     ),
   );
-  const siteGroup = h("div", { class: "nhsuk-form-group" }, h("label", { class: "nhsuk-label", for: "folder-site" }, "Where on your body"), site);
+  const siteGroup = h(
+    "div",
+    { class: "nhsuk-form-group" },
+    h("label", { class: "nhsuk-label", for: "folder-site" }, "Where on your body"),
+    site,
+    h("div", { class: "app-bodymap-wrap" }, h("p", { class: "nhsuk-body-s app-muted" }, "Or tap the place on the picture."), bodyMap(site)),
+  );
   const condition = field({ id: "folder-condition", label: "Condition (optional)", hint: "What it is, if you know. For example, eczema", value: folder?.condition, attrs: { maxlength: 200 } });
   const treatment = field({ id: "folder-treatment", label: "Treatment (optional)", hint: "For example, a cream you use", value: folder?.treatment, attrs: { maxlength: 500 } });
   const started = field({ id: "folder-start", label: "When did it start? (optional)", type: "date", value: folder?.startDate, attrs: { max: todayIso() } });

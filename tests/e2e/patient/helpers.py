@@ -8,6 +8,7 @@ from typing import Any
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 PASSCODE = "482913"
+TAPPABLE = {"left-forearm", "neck", "right-hand"}  # drawn on the body map
 
 
 def unique_patient(prefix: str = "Pat") -> dict[str, str]:
@@ -62,7 +63,12 @@ def new_folder(page: Any, name: str, site: str = "left-forearm") -> str:
     page.get_by_role("button", name="New folder").click()
     wait_view(page, "new-folder")
     page.get_by_label("Folder name").fill(name)
-    page.get_by_label("Where on your body").select_option(site)
+    if site in TAPPABLE:  # the body map, as a finger would
+        page.locator(f"svg.app-bodymap [data-site='{site}']").tap()
+        assert page.get_by_label("Where on your body").input_value() == site
+        assert page.locator(f"svg.app-bodymap [data-site='{site}']").get_attribute("class").endswith("--chosen")
+    else:
+        page.get_by_label("Where on your body").select_option(site)
     page.get_by_label("Condition (optional)").fill("Mole check")
     page.get_by_role("button", name="Create folder").click()
     wait_view(page, "folder")
