@@ -6,7 +6,7 @@ import { button, h } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { pageUrl } from "../nav.js";
 import { qualityAdvice } from "./folders.js";
-import { actionErrorMessage, inlineError, textArea } from "./states.js";
+import { actionErrorMessage, field, inlineError, textArea } from "./states.js";
 
 const RATINGS = [
   ["", "No rating"],
@@ -31,6 +31,7 @@ export async function photoView(ctx) {
   const img = h("img", { class: "app-photo", alt: `Photo taken ${formatDateTime(image.capturedAt)}` });
   if (image.status === "ready") loadInto(img, imageId, "preview", ctx.signal).catch((err) => ctx.handled(err));
   const notes = textArea({ id: "photo-notes", label: "Notes", hint: "For example, it itched more this week", value: image.notes, rows: 3 });
+  const treatment = field({ id: "photo-treatment", label: "Treatment at the time (optional)", hint: "For example, steroid cream twice a day", value: image.treatment, attrs: { maxlength: 500 } });
   const rating = h(
     "select",
     { class: "nhsuk-select", id: "photo-rating", name: "photo-rating", "aria-describedby": "photo-rating-hint" },
@@ -47,7 +48,11 @@ export async function photoView(ctx) {
         errorSlot.replaceChildren();
         saved.textContent = "";
         try {
-          await api.updateImage(imageId, { notes: notes.input.value.trim() || null, rating: rating.value === "" ? null : Number(rating.value) });
+          await api.updateImage(imageId, {
+            notes: notes.input.value.trim() || null,
+            treatment: treatment.input.value.trim() || null,
+            rating: rating.value === "" ? null : Number(rating.value),
+          });
           saved.textContent = "Saved.";
         } catch (err) {
           if (!ctx.handled(err)) errorSlot.replaceChildren(inlineError(actionErrorMessage(err)));
@@ -55,6 +60,7 @@ export async function photoView(ctx) {
       },
     },
     notes.group,
+    treatment.group,
     h(
       "div",
       { class: "nhsuk-form-group" },

@@ -135,6 +135,7 @@ def test_photo_notes_rating_and_delete(page, stack):
     wait_view(page, "photo")
     page.locator("img.app-photo[data-state='loaded']").wait_for()
     page.get_by_label("Notes").fill("Itchier this week")
+    page.get_by_label("Treatment at the time (optional)").fill("Emollient twice a day")
     page.get_by_label("How does it look compared with before?").select_option("7")
     page.get_by_role("button", name="Save notes").click()
     page.get_by_text("Saved.").wait_for()
@@ -144,6 +145,7 @@ def test_photo_notes_rating_and_delete(page, stack):
     page.get_by_role("button", name="Unlock").click()
     wait_view(page, "photo")
     assert page.get_by_label("Notes").input_value() == "Itchier this week"
+    assert page.get_by_label("Treatment at the time (optional)").input_value() == "Emollient twice a day"
     assert page.get_by_label("How does it look compared with before?").input_value() == "7"
     page.get_by_role("button", name="Delete this photo").click()
     page.get_by_role("button", name="Yes, delete it").click()
