@@ -33,6 +33,8 @@ ACTIONS = {
     "comment-withdrawn": "withdrew a comment posted in error",
     "noted": "added an internal note to your case",
     "invitation-accepted": "You accepted a request for photos from",
+    "revealed-intimate-photo": "chose to show a photo of an intimate area",
+    "measured": "measured a photo",
 }
 
 

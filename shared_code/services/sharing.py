@@ -14,7 +14,7 @@ from shared_code.domain.common import iso, new_id, parse_instant, public_view, s
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, share_state
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
-from shared_code.services import access, audit, clinics, concurrency, consent, invitations, paging, profile
+from shared_code.services import access, audit, clinics, concurrency, consent, invitations, paging, profile, safeguards, triage_summary
 from shared_code.services.export_scope import end_exports_out_of_scope
 
 SHARE_SCHEMA = {
@@ -76,6 +76,7 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
     except ValueError:
         raise RuleViolation("expiresAt must be a date and time with a time zone.") from None
     check_grant(body["purposes"], expires_at, now)
+    safeguards.check_grant(services, user, all_folders, folder_ids, body["purposes"])
     accepted = body["consent"]
     if accepted.get("accepted") is not True:
         raise RuleViolation("You need to accept the consent text to share.")
@@ -155,6 +156,7 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
         case.update(
             {"active": True, "shareId": share["id"], "lastActivityAt": iso(now), "hasNew": True, "sharingEndedAt": None, "endedPatient": None}
         )
+        triage_summary.stamp_opened_case(case, now)
 
     concurrency.modify(services.store, CLINICS, (clinic_id, case_id), renew, create=new_case)
     return case_id
