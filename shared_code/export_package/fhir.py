@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from shared_code.domain.body_sites import SNOMED_CT_SYSTEM
 from shared_code.domain.nhs_number import format_nhs_number
+from shared_code.export_package.clinical import clinical_entries
 from shared_code.export_package.plan import ExportPlan, PlannedPhoto
 from shared_code.export_package.times import fhir_datetime, human_birth_date, human_datetime, parse_instant
 
@@ -232,7 +233,9 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
         document["context"] = {"related": [_ref(url) for url in media_urls]}
     entries.append({"fullUrl": urls["document"], "resource": document, "request": {"method": "POST", "url": "DocumentReference"}})
 
-    targets = [urls["patient"], *media_urls, *binary_urls, urls["document"]]
+    clinical = clinical_entries(plan, urls)  # ServiceRequest per folder listed for excision, QuestionnaireResponse per lesion history
+    entries.extend(clinical)
+    targets = [urls["patient"], *media_urls, *binary_urls, urls["document"], *(e["fullUrl"] for e in clinical)]
     provenance: dict[str, Any] = {
         "resourceType": "Provenance",
         "target": [_ref(url) for url in targets],

@@ -58,12 +58,31 @@ class ExportRequestInfo:
 
 
 @dataclass(frozen=True)
+class ExcisionInfo:
+    """A folder listed for excision (the folder's current triage decision)."""
+
+    procedure: str  # a key of shared_code.domain.triage.PROCEDURES
+    priority: str  # FHIR request-priority: routine, urgent, asap
+    recorded_by: str
+    recorded_at: str
+    entry_id: str
+
+
+@dataclass(frozen=True)
+class LesionHistoryInfo:
+    answers: tuple[tuple[str, str], ...]  # (linkId, answer code), see shared_code.domain.lesion_history
+    answered_at: str
+
+
+@dataclass(frozen=True)
 class FolderInfo:
     id: str
     name: str
     body_site: str | None = None  # a key of shared_code.domain.body_sites.BODY_SITES
     condition: str | None = None
     treatment: str | None = None
+    excision: ExcisionInfo | None = None
+    lesion_history: LesionHistoryInfo | None = None
 
 
 @dataclass(frozen=True)

@@ -175,10 +175,27 @@ def _folder(pdf: FPDF, folder: PlannedFolder, photos: list[PlannedPhoto], thumbn
     _field(pdf, "Treatment", folder.info.treatment or "Not recorded")
     if folder.comments:
         _field(pdf, "Clinic comments", _comment_lines(folder.comments))
+    _clinical(pdf, folder)
     if not photos:
         _field(pdf, "Photos", "None in this export")
     for photo in photos:
         _photo(pdf, photo, thumbnails.get(photo.info.id))
+
+
+def _clinical(pdf: FPDF, folder: PlannedFolder) -> None:
+    """The folder's excision listing and the patient's lesion history, when there are any."""
+    from shared_code.domain.lesion_history import BY_ID
+    from shared_code.domain.triage import PRIORITY_LABELS, PROCEDURES
+
+    excision = folder.info.excision
+    if excision:
+        procedure = PROCEDURES[excision.procedure]
+        listed = f"{procedure.label} (SNOMED CT {procedure.coding.code} {procedure.coding.display}), priority {PRIORITY_LABELS[excision.priority]}"
+        _field(pdf, "Listed for excision", f"{listed}; by {excision.recorded_by}, {human_datetime(parse_instant(excision.recorded_at))}")
+    history = folder.info.lesion_history
+    if history:
+        answers = "\n".join(f"{BY_ID[k].text} {BY_ID[k].display(v)}" for k, v in history.answers if k in BY_ID)
+        _field(pdf, "Lesion history", f"Answered by the patient, {human_datetime(parse_instant(history.answered_at))}\n{answers}")
 
 
 def _photo(pdf: FPDF, photo: PlannedPhoto, thumb: Thumbnail | None) -> None:

@@ -22,7 +22,7 @@ from shared_code.domain.common import iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
-from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
+from shared_code.services import access, audit, cases, clinical_export, clinics, concurrency, paging, profile
 from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all
@@ -243,7 +243,15 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
         else None,
     )
     folder_infos = [
-        pkg.FolderInfo(id=f["id"], name=f["name"], body_site=f.get("bodySite"), condition=f.get("condition"), treatment=f.get("treatment"))
+        pkg.FolderInfo(
+            id=f["id"],
+            name=f["name"],
+            body_site=f.get("bodySite"),
+            condition=f.get("condition"),
+            treatment=f.get("treatment"),
+            excision=clinical_export.excision_info(case, f["id"]),
+            lesion_history=clinical_export.lesion_history_info(f),
+        )
         for f in folders
     ]
     photo_infos = [

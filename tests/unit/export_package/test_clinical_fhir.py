@@ -1,0 +1,69 @@
+"""The export carries "List for excision" as a coded FHIR R4 ServiceRequest and the patient's lesion
+history as a QuestionnaireResponse, both validated with the fhir.resources R4B models."""
+
+import dataclasses
+
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+from shared_code.export_package import ExcisionInfo, LesionHistoryInfo
+from tests.support.export_fixtures import build_sample_package, sample_export
+
+ANSWERS = (
+    ("duration", "1-6-months"),
+    ("changedSize", "yes"),
+    ("changedShape", "no"),
+    ("changedColour", "yes"),
+    ("bleeding", "no"),
+    ("itching", "not-sure"),
+    ("personalHistory", "no"),
+    ("familyHistory", "yes"),
+    ("skinType", "II"),
+)
+
+
+def clinical_sample():
+    sample = sample_export()
+    mole, scalp = sample.folders
+    mole = dataclasses.replace(
+        mole,
+        excision=ExcisionInfo(procedure="punch", priority="urgent", recorded_by="Dr Priya Raman", recorded_at="2024-06-02T16:40:00Z", entry_id="tri-1"),
+        lesion_history=LesionHistoryInfo(answers=ANSWERS, answered_at="2024-05-01T12:15:00Z"),
+    )
+    return dataclasses.replace(sample, folders=[mole, scalp])
+
+
+def resources(bundle: dict, kind: str) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def test_list_for_excision_is_a_coded_service_request_with_site_procedure_and_priority():
+    bundle = build_sample_package(clinical_sample()).bundle()
+    Bundle.model_validate(bundle)
+    (request,) = resources(bundle, "ServiceRequest")
+    ServiceRequest.model_validate(request)
+    assert request["intent"] == "order" and request["status"] == "active" and request["priority"] == "urgent"
+    assert request["code"]["coding"][0] == {"system": "http://snomed.info/sct", "code": "240977001", "display": "Biopsy of skin"}
+    assert request["code"]["text"] == "Punch biopsy"
+    assert request["bodySite"][0]["coding"][0]["code"] == "66480008"  # Structure of left forearm, the folder's site
+    patient_url = next(e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    assert request["subject"] == {"reference": patient_url}
+    provenance = resources(bundle, "Provenance")[0]
+    assert any(t["reference"] == e["fullUrl"] for t in provenance["target"] for e in bundle["entry"] if e["resource"] is request)
+
+
+def test_lesion_history_is_a_completed_questionnaire_response_in_plain_words():
+    bundle = build_sample_package(clinical_sample()).bundle()
+    (response,) = resources(bundle, "QuestionnaireResponse")
+    QuestionnaireResponse.model_validate(response)
+    assert response["status"] == "completed" and response["authored"].startswith("2024-05-01T12:15:00")
+    items = {i["linkId"]: i for i in response["item"]}
+    assert items["lesion"]["answer"][0]["valueCoding"]["code"] == "66480008"
+    assert items["skinType"]["answer"][0]["valueCoding"]["display"] == "Usually burns, tans a little (fair skin)"
+    assert items["familyHistory"]["text"].startswith("Has a parent")
+
+
+def test_folders_without_a_listing_or_answers_add_no_clinical_resources():
+    bundle = build_sample_package(sample_export()).bundle()
+    assert not resources(bundle, "ServiceRequest") and not resources(bundle, "QuestionnaireResponse")
