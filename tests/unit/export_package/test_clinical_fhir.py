@@ -28,7 +28,9 @@ def clinical_sample():
     mole, scalp = sample.folders
     mole = dataclasses.replace(
         mole,
-        excision=ExcisionInfo(procedure="punch", priority="urgent", recorded_by="Dr Priya Raman", recorded_at="2024-06-02T16:40:00Z", entry_id="tri-1"),
+        excision=ExcisionInfo(
+            procedure="punch", priority="urgent", recorded_by="Dr Priya Raman", recorded_at="2024-06-02T16:40:00Z", entry_id="tri-1"
+        ),
         lesion_history=LesionHistoryInfo(answers=ANSWERS, answered_at="2024-05-01T12:15:00Z"),
     )
     return dataclasses.replace(sample, folders=[mole, scalp])
