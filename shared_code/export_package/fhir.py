@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from shared_code.domain.body_sites import SNOMED_CT_SYSTEM
+from shared_code.domain.identity import UNVERIFIED, VERIFIED, verification_extension
 from shared_code.domain.nhs_number import format_nhs_number
 from shared_code.export_package.clinical import clinical_entries
 from shared_code.export_package.plan import ExportPlan, PlannedPhoto
@@ -150,13 +151,18 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
     patient: dict[str, Any] = {"resourceType": "Patient"}
     patient_request: dict[str, Any] = {"method": "POST", "url": "Patient"}
     if plan.nhs_number:
-        patient["identifier"] = [{"system": NHS_NUMBER_SYSTEM, "value": plan.nhs_number}]
+        status = VERIFIED if info.patient.nhs_number_verified else UNVERIFIED  # UK Core: verified, or present but not traced
+        patient["identifier"] = [{"extension": [verification_extension(status)], "system": NHS_NUMBER_SYSTEM, "value": plan.nhs_number}]
         patient_request["ifNoneExist"] = f"identifier={NHS_NUMBER_SYSTEM}|{plan.nhs_number}"
     else:
         # "unknown": none was given; "error": one was given but fails the Modulus 11 check.
         reason = "error" if plan.nhs_number_supplied else "unknown"
         patient["identifier"] = [{"system": NHS_NUMBER_SYSTEM, "_value": {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": reason}]}}]
     patient["name"] = [{"use": "usual", "text": info.patient.display_name}]
+    if info.patient.family_name:
+        patient["name"][0]["family"] = info.patient.family_name
+    if info.patient.given_name:
+        patient["name"][0]["given"] = [info.patient.given_name]
     if info.patient.date_of_birth:
         patient["birthDate"] = info.patient.date_of_birth
     entries.append({"fullUrl": urls["patient"], "resource": patient, "request": patient_request})

@@ -36,6 +36,9 @@ class PatientInfo:
     display_name: str
     date_of_birth: str | None = None  # ISO date
     nhs_number: str | None = None  # exported only when it passes the Modulus 11 check
+    nhs_number_verified: bool = False  # True when it came from NHS login's verified claim
+    given_name: str | None = None
+    family_name: str | None = None
 
 
 @dataclass(frozen=True)

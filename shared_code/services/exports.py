@@ -237,7 +237,14 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
             consent_version=share["consent"]["textVersion"],
             consent_text_hash=share["consent"]["textHash"],
         ),
-        patient=pkg.PatientInfo(display_name=prof.get("displayName") or "", date_of_birth=prof.get("dateOfBirth"), nhs_number=prof.get("nhsNumber")),
+        patient=pkg.PatientInfo(
+            display_name=prof.get("displayName") or "",
+            date_of_birth=prof.get("dateOfBirth"),
+            nhs_number=prof.get("nhsNumber"),
+            nhs_number_verified=bool(prof.get("nhsNumberVerified")),
+            given_name=prof.get("givenName"),
+            family_name=prof.get("familyName"),
+        ),
         triage=pkg.TriageInfo(outcome=triage["outcome"], note=triage.get("note"), recorded_by=triage["recordedBy"], recorded_at=triage["recordedAt"])
         if triage
         else None,

@@ -69,3 +69,19 @@ def test_lesion_history_is_a_completed_questionnaire_response_in_plain_words():
 def test_folders_without_a_listing_or_answers_add_no_clinical_resources():
     bundle = build_sample_package(sample_export()).bundle()
     assert not resources(bundle, "ServiceRequest") and not resources(bundle, "QuestionnaireResponse")
+
+
+def test_nhs_number_carries_the_uk_core_verification_status():
+    ext = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus"
+    typed = build_sample_package(sample_export()).bundle()
+    (patient,) = resources(typed, "Patient")
+    (status,) = [e for e in patient["identifier"][0]["extension"] if e["url"] == ext]
+    assert status["valueCodeableConcept"]["coding"][0]["code"] == "02"  # present but not traced
+    sample = sample_export()
+    verified_patient = dataclasses.replace(sample.info.patient, nhs_number_verified=True, given_name="Zoë", family_name="Ćwikła-Smith")
+    verified = dataclasses.replace(sample, info=dataclasses.replace(sample.info, patient=verified_patient))
+    bundle = build_sample_package(verified).bundle()
+    Bundle.model_validate(bundle)
+    (patient,) = resources(bundle, "Patient")
+    assert patient["identifier"][0]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "01"
+    assert patient["name"][0]["family"] == "Ćwikła-Smith" and patient["name"][0]["given"] == ["Zoë"]
