@@ -150,6 +150,8 @@ def build_dicom(plan: ExportPlan, photo: PlannedPhoto, jpeg: DicomJpeg) -> bytes
     ds.PatientBirthDate = parse_date(patient.date_of_birth).strftime("%Y%m%d") if patient.date_of_birth else ""
     ds.PatientSex = ""
 
+    if not photo.capture_time_known:  # the times above are the upload's: say so, never "taken"
+        ds.ImageComments = f"Uploaded {photo.uploaded.astimezone(zone):%d %b %Y %H:%M} UK time; when it was taken is not known"
     if jpeg.reencoded:
         ds.DerivationDescription = f"Stored JPEG ({jpeg.reason}) re-encoded as baseline JPEG for DICOM"
     ds.StudyInstanceUID = uids.study

@@ -209,8 +209,17 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
             "title": photo.image_name.removeprefix("images/"),
             "creation": fhir_datetime(photo.captured),
         }
-        if photo.info.notes:
-            media["note"] = [{"authorReference": _ref(urls["patient"]), "text": photo.info.notes}]
+        patient_words = [photo.info.notes] if photo.info.notes else []
+        if photo.info.rating is not None:
+            patient_words.append(f"Patient's rating: {photo.info.rating} out of 10")
+        if photo.info.description:
+            patient_words.append(f"Patient's description: {photo.info.description}")
+        if photo.info.treatment:
+            patient_words.append(f"Treatment at the time: {photo.info.treatment}")
+        if not photo.capture_time_known:
+            patient_words.append(f"Uploaded {human_datetime(photo.uploaded)}: when the photo was taken is not known")
+        if patient_words:
+            media["note"] = [{"authorReference": _ref(urls["patient"]), "text": text} for text in patient_words]
         entries.append({"fullUrl": media_url, "resource": media, "request": {"method": "POST", "url": "Media"}})
         binary = {
             "resourceType": "Binary",

@@ -98,6 +98,9 @@ class PhotoInfo:
     width: int | None = None
     height: int | None = None
     size_bytes: int | None = None
+    rating: int | None = None  # the patient's own 0-10 rating of how it looks or feels
+    description: str | None = None  # the patient's description of the photo
+    treatment: str | None = None  # the treatment the patient was using then
 
 
 @dataclass(frozen=True)

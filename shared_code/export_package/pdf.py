@@ -198,6 +198,18 @@ def _clinical(pdf: FPDF, folder: PlannedFolder) -> None:
         _field(pdf, "Lesion history", f"Answered by the patient, {human_datetime(parse_instant(history.answered_at))}\n{answers}")
 
 
+def patient_photo_lines(photo: PlannedPhoto) -> list[str]:
+    """What the patient wrote about the photo besides notes: rating, description, treatment."""
+    lines = []
+    if photo.info.rating is not None:
+        lines.append(f"Patient's rating: {photo.info.rating} out of 10")
+    if photo.info.description:
+        lines.append(f"Patient's description: {photo.info.description}")
+    if photo.info.treatment:
+        lines.append(f"Treatment at the time: {photo.info.treatment}")
+    return lines
+
+
 def _photo(pdf: FPDF, photo: PlannedPhoto, thumb: Thumbnail | None) -> None:
     thumb_h = _THUMB_W * thumb.height / thumb.width if thumb else 0.0
     if pdf.get_y() + max(thumb_h, 30) > pdf.page_break_trigger:
@@ -214,7 +226,7 @@ def _photo(pdf: FPDF, photo: PlannedPhoto, thumb: Thumbnail | None) -> None:
     if photo.capture_time_known:
         title = f"Photo {photo.index_in_folder}: captured {human_date(photo.captured)}"
     else:
-        title = f"Photo {photo.index_in_folder}: capture date unknown"
+        title = f"Photo {photo.index_in_folder}: uploaded {human_date(photo.uploaded)} (when it was taken is not known)"
     pdf.multi_cell(0, 5.5, title, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(_FONT, "", 9.5)
     lines = []
@@ -224,6 +236,7 @@ def _photo(pdf: FPDF, photo: PlannedPhoto, thumb: Thumbnail | None) -> None:
     site = photo.folder.body_site
     lines.append(f"Body site: {site.label} (SNOMED CT {site.code})" if site else "Body site: not recorded")
     lines.append(f"Patient's notes: {photo.info.notes or 'none'}")
+    lines.extend(patient_photo_lines(photo))
     pdf.multi_cell(0, 4.8, "\n".join(lines), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(_FONT, "B", 9.5)
     pdf.multi_cell(0, 4.8, "Clinic comments:", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -265,12 +265,15 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
         pkg.PhotoInfo(
             id=i["id"],
             folder_id=i["folderId"],
-            captured_at=i.get("capturedAt"),
+            captured_at=None if i.get("capturedAtSource") == "upload-time" else i.get("capturedAt"),  # "Uploaded", never "Taken"
             uploaded_at=i["uploadedAt"],
             notes=i.get("notes"),
             width=i.get("width"),
             height=i.get("height"),
             size_bytes=i.get("sizeBytes"),
+            rating=i.get("rating"),
+            description=i.get("description"),
+            treatment=i.get("treatment"),
         )
         for i in images
     ]

@@ -85,3 +85,32 @@ def test_nhs_number_carries_the_uk_core_verification_status():
     (patient,) = resources(bundle, "Patient")
     assert patient["identifier"][0]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "01"
     assert patient["name"][0]["family"] == "Ćwikła-Smith" and patient["name"][0]["given"] == ["Zoë"]
+
+
+def test_what_the_patient_wrote_and_upload_times_reach_the_export_and_dicom_stays_valid(tmp_path):
+    import io
+    import shutil
+    import subprocess
+
+    import pydicom
+
+    sample = sample_export()
+    first = dataclasses.replace(sample.photos[0], captured_at=None, rating=7, description="Raised edge", treatment="Emollient twice a day")
+    sample = dataclasses.replace(sample, photos=[first, *sample.photos[1:]])
+    package = build_sample_package(sample)
+    media = next(m for m in resources(package.bundle(), "Media") if any("Raised edge" in n["text"] for n in m.get("note", [])))
+    notes = [n["text"] for n in media["note"]]
+    assert "Patient's rating: 7 out of 10" in notes and "Treatment at the time: Emollient twice a day" in notes
+    assert any(n.startswith("Uploaded ") for n in notes) and not any("Taken" in n for n in notes)
+    archive = package.zip
+    comments = []
+    for name in (n for n in archive.namelist() if n.startswith("dicom/")):
+        data = archive.read(name)
+        ds = pydicom.dcmread(io.BytesIO(data))
+        comments.append(str(ds.get("ImageComments", "")))
+        path = tmp_path / name.replace("/", "_")
+        path.write_bytes(data)
+        result = subprocess.run([shutil.which("dciodvfy") or "dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
+        report = result.stdout + result.stderr
+        assert not [line for line in report.splitlines() if line.startswith("Error")], report
+    assert sum(c.startswith("Uploaded ") for c in comments) == 1
