@@ -55,7 +55,13 @@ class Services:
         if identity.kind == CLINICIAN:
             clinic_ids = tuple(clinics.clinic_ids_of_member(self.store, identity.sub))
         return Principal(
-            kind=identity.kind, sub=identity.sub, issuer=identity.issuer, name=identity.name, email=identity.email, clinic_ids=clinic_ids
+            kind=identity.kind,
+            sub=identity.sub,
+            issuer=identity.issuer,
+            name=identity.name,
+            email=identity.email,
+            clinic_ids=clinic_ids,
+            nhs_number=identity.nhs_number,
         )
 
 

@@ -7,6 +7,7 @@ verification status extension and DICOM says it in the patient's comments.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 VERIFIED, UNVERIFIED, ABSENT = "verified", "unverified", "absent"
@@ -36,3 +37,22 @@ def verification_extension(status: str) -> dict[str, Any] | None:
         "url": UKCORE_VERIFICATION_EXTENSION,
         "valueCodeableConcept": {"coding": [{"system": UKCORE_VERIFICATION_SYSTEM, "code": code, "display": display}]},
     }
+
+
+def identity_keys(profile: dict[str, Any]) -> dict[str, str | None]:
+    """Keys a clinic's cases carry to spot one NHS number on two different people: a hash of the NHS
+    number and a hash of name + date of birth (hashes, so the case document repeats no more than it must)."""
+    nhs = profile.get("nhsNumber")
+    name = " ".join(str(profile.get("displayName") or "").lower().split())
+    person = f"{name}|{profile.get('dateOfBirth') or ''}"
+    return {
+        "nhsKey": hashlib.sha256(f"nhs|{nhs}".encode()).hexdigest()[:32] if nhs else None,
+        "personKey": hashlib.sha256(f"person|{person}".encode()).hexdigest()[:32],
+    }
+
+
+def same_number_other_person(mine: dict[str, Any], others: list[dict[str, Any]]) -> bool:
+    """True when another case has this NHS number but a different name or date of birth."""
+    if not mine.get("nhsKey"):
+        return False
+    return any(o.get("nhsKey") == mine["nhsKey"] and o.get("personKey") != mine["personKey"] for o in others)

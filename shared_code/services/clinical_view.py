@@ -8,17 +8,43 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared_code.domain.identity import nhs_number_status
+from shared_code.domain.identity import identity_keys, nhs_number_status, same_number_other_person
 from shared_code.domain.lesion_history import LesionHistory
 from shared_code.domain.safeguards import is_intimate, is_under_18
 from shared_code.domain.triage import uk_date
-from shared_code.services import profile, triage_summary
+from shared_code.ports import CLINICS
+from shared_code.services import concurrency, profile, triage_summary
 
 
 def row_flags(row: dict, now: datetime) -> dict:
     """A worklist row's flags, from the patient summary it already carries."""
     patient = row.get("patient") or {}
     return {"under18": is_under_18(patient.get("dateOfBirth"), uk_date(now))}
+
+
+def stamp_identity(services: Any, case: dict, prof: dict) -> dict:
+    """Keep the case's identity keys in step with the profile (written only when they changed)."""
+    keys = identity_keys(prof)
+    if all(case.get(k) == v for k, v in keys.items()):
+        return keys
+
+    def change(c: dict) -> bool | None:
+        if all(c.get(k) == v for k, v in keys.items()):
+            return False
+        c.update(keys)
+        return None
+
+    concurrency.modify(services.store, CLINICS, case, change)
+    return keys
+
+
+def duplicate_nhs_number(services: Any, case: dict, prof: dict) -> bool:
+    """Another of the clinic's cases has this NHS number with a different name or date of birth."""
+    keys = stamp_identity(services, case, prof)
+    if not keys["nhsKey"]:
+        return False
+    page = services.store.query(CLINICS, case["clinicId"], where={"type": "case", "nhsKey": keys["nhsKey"]}, limit=50)
+    return same_number_other_person(keys, [c for c in page.items if c["id"] != case["id"]])
 
 
 def case_fields(services: Any, case: dict, share: dict, folders: list[dict]) -> dict:
@@ -33,5 +59,6 @@ def case_fields(services: Any, case: dict, share: dict, folders: list[dict]) -> 
     flags = {
         "under18": is_under_18(prof.get("dateOfBirth"), uk_date(now)),
         "nhsNumberStatus": nhs_number_status(prof),
+        "duplicateNhsNumber": duplicate_nhs_number(services, case, prof),
     }
     return {**triage_summary.worklist_fields(case, now), "patientFlags": flags}

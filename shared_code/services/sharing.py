@@ -12,6 +12,7 @@ from typing import Any
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, new_id, parse_instant, public_view, stable_id
 from shared_code.domain.errors import NotFoundError, RuleViolation
+from shared_code.domain.identity import identity_keys
 from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, share_state
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
 from shared_code.services import access, audit, clinics, concurrency, consent, invitations, paging, profile, safeguards, triage_summary
@@ -135,6 +136,7 @@ def _active_shares_with(store: Any, patient_id: str, clinic_id: str, now: Any) -
 
 def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now: Any) -> str:
     case_id = case_id_for(clinic_id, patient_id)
+    identity = identity_keys(profile.read_profile(services.store, patient_id) or {})  # to spot one NHS number on two people
 
     def new_case() -> dict:
         # a clinic that has never reviewed the case has every photo in scope to look at
@@ -157,6 +159,7 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
             {"active": True, "shareId": share["id"], "lastActivityAt": iso(now), "hasNew": True, "sharingEndedAt": None, "endedPatient": None}
         )
         triage_summary.stamp_opened_case(case, now)
+        case.update(identity)
 
     concurrency.modify(services.store, CLINICS, (clinic_id, case_id), renew, create=new_case)
     return case_id

@@ -179,3 +179,32 @@ def test_reveal_is_404_for_another_clinic(scene, client):
     scene.share(folder_ids=[private])
     stranger = actor(client, "doc-x", "clinician", "Dr Stranger")
     assert client.post(f"/api/clinic/cases/{scene.case_id()}/images/{image}/reveal", token=stranger.token).status == 404
+
+
+def test_nhs_login_verified_number_replaces_a_typed_one_and_cannot_be_changed(scene, client):
+    ok(client.put("/api/me", token=scene.patient.token, json={"nhsNumber": "9434765870"}))
+    verified = client.services.dev_issuer.mint("patient-a", "Alice Example", "patient", "alice@example.org", nhs_number="9434765919")["access_token"]
+    me = ok(client.get("/api/me", token=verified))
+    assert me["nhsNumber"] == "9434765919" and me["nhsNumberVerified"] is True
+    assert client.put("/api/me", token=verified, json={"nhsNumber": "9434765870"}).status == 422
+    scene.share()
+    case = ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))
+    assert case["patientFlags"]["nhsNumberStatus"] == "verified"
+
+
+def test_an_invalid_nhs_number_claim_is_ignored(scene, client):
+    token = client.services.dev_issuer.mint("patient-a", "Alice Example", "patient", nhs_number="9434765918")["access_token"]
+    me = ok(client.get("/api/me", token=token))
+    assert me["nhsNumber"] is None and not me.get("nhsNumberVerified")
+
+
+def test_one_nhs_number_on_two_different_people_is_flagged_to_the_clinic(scene, client):
+    ok(client.put("/api/me", token=scene.patient.token, json={"nhsNumber": "9434765919", "dateOfBirth": "1970-01-01"}))
+    scene.share()
+    case = ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))
+    assert case["patientFlags"]["duplicateNhsNumber"] is False
+    other = actor(client, "patient-b", "patient", "Bob Different")
+    ok(client.put("/api/me", token=other.token, json={"nhsNumber": "9434765919", "dateOfBirth": "1990-09-09"}))
+    grant_share(client, other.token, scene.clinic["id"])
+    case = ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))
+    assert case["patientFlags"]["duplicateNhsNumber"] is True
