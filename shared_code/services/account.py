@@ -13,7 +13,7 @@ import zipfile
 from typing import Any
 
 from shared_code.auth.principal import Principal
-from shared_code.domain.common import iso
+from shared_code.domain.common import iso, uk_file_stamp
 from shared_code.ports import BLOB_CONTAINERS, CLINICS, IMAGES, PATIENTS, NotFound
 from shared_code.services import access, comments, keys, paging, profile, reminders, sharing
 from shared_code.services.library import folder_view, image_blob_name, image_view
@@ -42,7 +42,7 @@ def export_everything(services: Any, user: Principal) -> bytes:
                 entry = image_view(image)
                 if image.get("status") == "ready":
                     folder = _safe(names.get(image["folderId"], "folder"))
-                    arcname = f"photos/{folder}/{(image.get('capturedAt') or '')[:19].replace(':', '-')}_{image['id'][-8:]}.jpg"
+                    arcname = f"photos/{folder}/{uk_file_stamp(image.get('capturedAt'))}_{image['id'][-8:]}.jpg"  # UK time
                     with zf.open(arcname, "w", force_zip64=True) as out:
                         for chunk in services.blobs.read_decrypted(IMAGES, image_blob_name(pid, image["id"], "original")):
                             out.write(chunk)

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared_code.auth.principal import PATIENT, Principal
 from shared_code.domain.body_sites import BODY_SITES
-from shared_code.domain.common import iso, new_id, public_view
+from shared_code.domain.common import iso, new_id, public_view, uk_file_stamp
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
@@ -198,5 +198,5 @@ def image_content(services: Any, user: Principal, image_id: str, size: str) -> t
     if image.get("status") != "ready":
         raise RuleViolation("This photo is not ready to view." if image.get("status") == "pending" else "This photo was not accepted.")
     data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
-    captured = (image.get("capturedAt") or "")[:10]
+    captured = uk_file_stamp(image.get("capturedAt"), with_time=False)  # the UK date, as people read it
     return data, f"skinvault-{captured}-{size}.jpg"
