@@ -5,7 +5,8 @@ import azure.functions as func
 from shared_code.api.http import ANY_USER, endpoint, json_response
 from shared_code.auth.principal import CLINICIAN, PATIENT
 from shared_code.domain.lesion_history import LESION_HISTORY_SCHEMA, questionnaire_view
-from shared_code.services import lesion_history, safeguards, triage
+from shared_code.domain.measurement import MEASUREMENT_SCHEMA
+from shared_code.services import lesion_history, measurements, safeguards, triage
 
 bp = func.Blueprint()
 CLINICIANS = {"roles": (CLINICIAN,)}
@@ -46,3 +47,16 @@ def get_lesion_history(call):
 @endpoint(roles=ANY_USER)
 def get_lesion_questionnaire(call):
     return questionnaire_view()
+
+
+@bp.route(route="clinic/cases/{caseId}/images/{imageId}/measurements", methods=["POST"])
+@endpoint(body=MEASUREMENT_SCHEMA, **CLINICIANS)
+def add_measurement(call):
+    result = measurements.add(call.services, call.user, call.param("caseId"), call.param("imageId"), call.body)
+    return json_response(result, status=201)
+
+
+@bp.route(route="clinic/cases/{caseId}/images/{imageId}/measurements", methods=["GET"])
+@endpoint(**CLINICIANS)
+def list_measurements(call):
+    return measurements.for_image(call.services, call.user, call.param("caseId"), call.param("imageId"))

@@ -104,3 +104,14 @@ def clinical_entries(plan: ExportPlan, urls: dict[str, str]) -> list[dict[str, A
                 url = f"urn:uuid:{plan.uuid_for(kind, folder.info.id)}"
                 entries.append({"fullUrl": url, "resource": resource, "request": {"method": "POST", "url": kind}})
     return entries
+
+
+def measurement_text(measurement: Any) -> str:
+    """ "Measured 6.2 mm (calibrated on 10 mm of a ruler in the photo) by Dr X, 1 May 2024, 14:32" (UK time)."""
+    from shared_code.export_package.times import human_datetime
+
+    what = f" ({measurement.label})" if measurement.label else ""
+    return (
+        f"Measured {measurement.length_mm:g} mm{what}, calibrated on {measurement.calibration_mm:g} mm of a ruler in the photo, "
+        f"by {measurement.author_name}, {human_datetime(parse_instant(measurement.created_at))}"
+    )

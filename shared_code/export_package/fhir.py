@@ -29,7 +29,7 @@ from typing import IO, Any
 from shared_code.domain.body_sites import SNOMED_CT_SYSTEM
 from shared_code.domain.identity import UNVERIFIED, VERIFIED, verification_extension
 from shared_code.domain.nhs_number import format_nhs_number
-from shared_code.export_package.clinical import clinical_entries
+from shared_code.export_package.clinical import clinical_entries, measurement_text
 from shared_code.export_package.plan import ExportPlan, PlannedPhoto
 from shared_code.export_package.times import fhir_datetime, human_birth_date, human_datetime, parse_instant
 
@@ -218,8 +218,13 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
             patient_words.append(f"Treatment at the time: {photo.info.treatment}")
         if not photo.capture_time_known:
             patient_words.append(f"Uploaded {human_datetime(photo.uploaded)}: when the photo was taken is not known")
-        if patient_words:
-            media["note"] = [{"authorReference": _ref(urls["patient"]), "text": text} for text in patient_words]
+        notes = [{"authorReference": _ref(urls["patient"]), "text": text} for text in patient_words]
+        notes += [
+            {"authorString": m.author_name, "time": fhir_datetime(parse_instant(m.created_at)), "text": measurement_text(m)}
+            for m in photo.info.measurements
+        ]
+        if notes:
+            media["note"] = notes
         entries.append({"fullUrl": media_url, "resource": media, "request": {"method": "POST", "url": "Media"}})
         binary = {
             "resourceType": "Binary",

@@ -89,6 +89,17 @@ class FolderInfo:
 
 
 @dataclass(frozen=True)
+class MeasurementInfo:
+    """A clinician's measurement on the photo, calibrated on a ruler in it."""
+
+    length_mm: float
+    calibration_mm: float
+    author_name: str
+    created_at: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class PhotoInfo:
     id: str
     folder_id: str
@@ -101,6 +112,7 @@ class PhotoInfo:
     rating: int | None = None  # the patient's own 0-10 rating of how it looks or feels
     description: str | None = None  # the patient's description of the photo
     treatment: str | None = None  # the treatment the patient was using then
+    measurements: tuple[MeasurementInfo, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,9 @@ def patient_photo_lines(photo: PlannedPhoto) -> list[str]:
         lines.append(f"Patient's description: {photo.info.description}")
     if photo.info.treatment:
         lines.append(f"Treatment at the time: {photo.info.treatment}")
+    from shared_code.export_package.clinical import measurement_text
+
+    lines.extend(measurement_text(m) for m in photo.info.measurements)  # the clinic's, calibrated on a ruler
     return lines
 
 

@@ -22,7 +22,7 @@ from shared_code.domain.common import iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
-from shared_code.services import access, audit, cases, clinical_export, clinics, concurrency, paging, profile
+from shared_code.services import access, audit, cases, clinical_export, clinics, concurrency, measurements, paging, profile
 from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all
@@ -261,6 +261,9 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
         )
         for f in folders
     ]
+    measured: dict[str, list] = {}
+    for m in measurements.of_images(services, case, doc["imageIds"]):
+        measured.setdefault(m.image_id, []).append(m)
     photo_infos = [
         pkg.PhotoInfo(
             id=i["id"],
@@ -274,6 +277,12 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
             rating=i.get("rating"),
             description=i.get("description"),
             treatment=i.get("treatment"),
+            measurements=tuple(
+                pkg.MeasurementInfo(
+                    length_mm=m.length_mm, calibration_mm=m.calibration_mm, author_name=m.author_name, created_at=m.created_at, label=m.label
+                )
+                for m in measured.get(i["id"], [])
+            ),
         )
         for i in images
     ]

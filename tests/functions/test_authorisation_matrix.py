@@ -145,6 +145,7 @@ def world(tmp_path_factory) -> World:
 
 # ----------------------------------------------------------------------------- the endpoints
 UPLOAD = {"contentType": "image/jpeg", "sizeBytes": 1000}
+MEASURE = {"calibration": {"line": {"x1": 0, "y1": 0, "x2": 100, "y2": 0}, "millimetres": 10}, "line": {"x1": 5, "y1": 5, "x2": 5, "y2": 65}}
 ENDPOINTS: dict[str, tuple[str, str, object]] = {
     "list-folders": ("GET", "/api/folders", None),
     "get-folder": ("GET", "/api/folders/{folder}", None),
@@ -186,6 +187,8 @@ ENDPOINTS: dict[str, tuple[str, str, object]] = {
     "put-lesion-history": ("PUT", "/api/folders/{folder}/lesion-history", LESION_ANSWERS),
     "get-lesion-history": ("GET", "/api/folders/{folder}/lesion-history", None),
     "lesion-questionnaire": ("GET", "/api/lesion-history/questionnaire", None),
+    "add-measurement": ("POST", "/api/clinic/cases/{case}/images/{image}/measurements", MEASURE),
+    "list-measurements": ("GET", "/api/clinic/cases/{case}/images/{image}/measurements", None),
 }
 
 
@@ -238,6 +241,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "reveal-photo": row(404, clinician=422),  # F1 is not an intimate site: nothing to reveal, nothing audited
     "put-lesion-history": row(200),
     "get-lesion-history": row(200, clinician=200),
+    "add-measurement": row(404, clinician=201),  # E's share does not cover F1's photo
+    "list-measurements": row(404, clinician=200),
     "lesion-questionnaire": row(200, **{a.replace("-", "_"): 200 for a in ACTORS if a not in ("owner", "anonymous")}),  # not patient data
 }
 assert set(EXPECTED) == set(ENDPOINTS)

@@ -208,3 +208,56 @@ def test_one_nhs_number_on_two_different_people_is_flagged_to_the_clinic(scene, 
     grant_share(client, other.token, scene.clinic["id"])
     case = ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))
     assert case["patientFlags"]["duplicateNhsNumber"] is True
+
+
+MEASURE = {"calibration": {"line": {"x1": 10, "y1": 10, "x2": 210, "y2": 10}, "millimetres": 10}, "line": {"x1": 50, "y1": 50, "x2": 50, "y2": 174}}
+
+
+def test_a_lesion_measured_on_a_ruler_is_saved_for_the_clinic_only(scene, client):
+    mole = scene.folder("Mole", bodySite="left-forearm")
+    image = scene.photo(mole)
+    scene.share(folder_ids=[mole])
+    base = f"/api/clinic/cases/{scene.case_id()}/images/{image}/measurements"
+    saved = ok(client.post(base, token=scene.doctor.token, json={**MEASURE, "label": "widest"}), 201)
+    assert saved["lengthMm"] == 6.2 and saved["author"]["name"] == "Dr Dana Scully"
+    assert [m["id"] for m in ok(client.get(base, token=scene.doctor.token))["items"]] == [saved["id"]]
+    tiny = {**MEASURE, "calibration": {"line": {"x1": 0, "y1": 0, "x2": 3, "y2": 0}, "millimetres": 10}}
+    assert client.post(base, token=scene.doctor.token, json=tiny).status == 422
+    for path in (f"/api/images/{image}", f"/api/folders/{mole}/messages", "/api/me/export"):
+        assert "6.2" not in client.get(path, token=scene.patient.token).body.decode("utf-8", "replace")
+
+
+def test_the_epr_export_carries_the_listing_the_lesion_history_and_the_measurement(scene, client):
+    import io
+    import zipfile
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    from shared_code.ports import EXPORT_JOBS_QUEUE
+    from shared_code.services import exports
+
+    ok(client.put("/api/me", token=scene.patient.token, json={"nhsNumber": "9434765919", "givenName": "Alice", "familyName": "Example"}))
+    mole = scene.folder("Mole", bodySite="left-forearm")
+    image = scene.photo(mole)
+    scene.share(folder_ids=[mole])
+    ok(client.put(f"/api/folders/{mole}/lesion-history", token=scene.patient.token, json=ANSWERS))
+    triage(
+        client, scene, mole, {"outcome": "list-for-excision", "note": SECRET_NOTE, "excision": {"procedure": "excision-biopsy", "priority": "urgent"}}
+    )
+    ok(client.post(f"/api/clinic/cases/{scene.case_id()}/images/{image}/measurements", token=scene.doctor.token, json=MEASURE), 201)
+    accepted = ok(client.post("/api/exports", token=scene.doctor.token, json={"caseId": scene.case_id()}), 202)
+    assert [exports.build(client.services, job) for job in client.services.queue.take(EXPORT_JOBS_QUEUE)] == ["ready"]
+    reply = client.get(f"/api/exports/{accepted['exportId']}/content", token=scene.doctor.token)
+    with zipfile.ZipFile(io.BytesIO(reply.body)) as zf:
+        bundle = json.loads(zf.read("fhir/bundle.json"))
+    Bundle.model_validate(bundle)
+    kinds = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
+    request = kinds["ServiceRequest"]
+    assert request["priority"] == "urgent" and request["bodySite"][0]["coding"][0]["code"] == "66480008"
+    assert request["code"]["text"] == "Excision biopsy"
+    assert kinds["QuestionnaireResponse"]["status"] == "completed"
+    notes = [n["text"] for n in kinds["Media"].get("note", [])]
+    assert any(n.startswith("Measured 6.2 mm") for n in notes)
+    patient = kinds["Patient"]
+    assert patient["name"][0]["family"] == "Example"
+    assert patient["identifier"][0]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "02"

@@ -26,6 +26,7 @@ from referencing.jsonschema import DRAFT202012
 from functions.dev_tokens import TOKEN_SCHEMA
 from shared_code.domain.lesion_history import LESION_HISTORY_SCHEMA
 from shared_code.domain.library import FOLDER_CREATE_SCHEMA, FOLDER_PATCH_SCHEMA, IMAGE_PATCH_SCHEMA, UPLOAD_SCHEMA
+from shared_code.domain.measurement import MEASUREMENT_SCHEMA
 from shared_code.domain.profile import PROFILE_SCHEMA
 from shared_code.ports import EXPORT_JOBS_QUEUE
 from shared_code.services import exports
@@ -66,6 +67,7 @@ REQUEST_SCHEMAS: dict[str, dict] = {
     "set_folder_reminder": REMINDER_SCHEMA,
     "add_folder_triage": FOLDER_TRIAGE_SCHEMA,
     "put_lesion_history": LESION_HISTORY_SCHEMA,
+    "add_measurement": MEASUREMENT_SCHEMA,
 }
 
 
@@ -484,6 +486,10 @@ def _exercise_clinical_depth(check: ResponseChecker, client: Any, patient: str, 
     check(client.get(f"/api/clinic/cases/{case_id}/folders/{folder_id}/triage", token=doctor), "list_folder_triage", 200)
     check(client.get("/api/clinic/cases?filter=urgent&sort=urgency", token=doctor), "list_cases", 200)
     check(client.post(f"/api/clinic/cases/{case_id}/images/{image_id}/reveal", token=doctor), "reveal_intimate_photo", 422)
+    measure = {"calibration": {"line": {"x1": 0, "y1": 0, "x2": 100, "y2": 0}, "millimetres": 10}, "line": {"x1": 5, "y1": 5, "x2": 5, "y2": 65}}
+    check(client.post(f"/api/clinic/cases/{case_id}/images/{image_id}/measurements", token=doctor, json=measure), "add_measurement", 201)
+    check(client.post(f"/api/clinic/cases/{case_id}/images/{image_id}/measurements", token=doctor, json={"line": {}}), "add_measurement", 400)
+    check(client.get(f"/api/clinic/cases/{case_id}/images/{image_id}/measurements", token=doctor), "list_measurements", 200)
 
 
 def _exercise_the_conversation(check: ResponseChecker, client: Any, patient: str, doctor: str, case_id: str, folder_id: str) -> None:

@@ -56,6 +56,8 @@ HTTP = {
     "put_lesion_history": ("folders/{folderId}/lesion-history", {"PUT"}),
     "get_lesion_history": ("folders/{folderId}/lesion-history", {"GET"}),
     "get_lesion_questionnaire": ("lesion-history/questionnaire", {"GET"}),
+    "add_measurement": ("clinic/cases/{caseId}/images/{imageId}/measurements", {"POST"}),
+    "list_measurements": ("clinic/cases/{caseId}/images/{imageId}/measurements", {"GET"}),
     "request_photos": ("clinic/invitations", {"POST"}),
     "get_invitation": ("clinic/invitations/{invitationId}", {"GET"}),
     "cancel_invitation": ("clinic/invitations/{invitationId}/cancel", {"POST"}),
