@@ -183,9 +183,9 @@ function folderSection(ctx, detail, folder, lazy, fresh) {
       folder.startDate ? fact("Started", formatPlainDate(folder.startDate)) : null,
     ),
     folder.notes ? h("p", { class: "nhsuk-body-s app-folder__notes" }, h("span", { class: "app-muted" }, "Patient's notes: "), folder.notes) : null,
-    folderClinical(ctx, detail, folder),
     timeline(ctx, detail, folder, lazy, fresh),
     compareForm(ctx, detail, folder),
+    folderClinical(ctx, detail, folder),
     commentsSection(ctx, {
       heading: "Conversation with the patient",
       label: "Write to the patient about this folder",
