@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from shared_code.domain.common import parse_instant
 from shared_code.domain.identity import identity_keys, nhs_number_status, same_number_other_person
 from shared_code.domain.lesion_history import LesionHistory
 from shared_code.domain.safeguards import is_intimate, is_under_18
@@ -61,4 +62,18 @@ def case_fields(services: Any, case: dict, share: dict, folders: list[dict]) -> 
         "nhsNumberStatus": nhs_number_status(prof),
         "duplicateNhsNumber": duplicate_nhs_number(services, case, prof),
     }
-    return {**triage_summary.worklist_fields(case, now), "patientFlags": flags}
+    return {**triage_summary.worklist_fields(case, now), "patientFlags": flags, "newImageCount": new_since_review(case, folders)}
+
+
+def new_since_review(case: dict, folders: list[dict]) -> int:
+    """Photos that arrived since the last review and still exist in a folder in scope (the truth the
+    case's running counter only approximates: a deleted or no-longer-shared photo is not new)."""
+    reviewed = case.get("lastReviewedAt")
+    cutoff = parse_instant(reviewed) if reviewed else None
+    count = 0
+    for folder in folders:
+        for image in folder.get("images", []):
+            arrived = image.get("processedAt") or image.get("uploadedAt")
+            if cutoff is None or (arrived and parse_instant(arrived) > cutoff):
+                count += 1
+    return count

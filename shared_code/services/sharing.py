@@ -137,6 +137,7 @@ def _active_shares_with(store: Any, patient_id: str, clinic_id: str, now: Any) -
 def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now: Any) -> str:
     case_id = case_id_for(clinic_id, patient_id)
     identity = identity_keys(profile.read_profile(services.store, patient_id) or {})  # to spot one NHS number on two people
+    scope = [f["id"] for f in access.folders_in_scope(services.store, patient_id, share)]
 
     def new_case() -> dict:
         # a clinic that has never reviewed the case has every photo in scope to look at
@@ -160,6 +161,9 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
         )
         triage_summary.stamp_opened_case(case, now)
         case.update(identity)
+        added = triage_summary.widen_scope(case, scope, now)  # folders the clinic could not see before
+        if added:
+            case["newImageCount"] = case.get("newImageCount", 0) + sum(len(access.ready_images(services.store, patient_id, fid)) for fid in added)
 
     concurrency.modify(services.store, CLINICS, (clinic_id, case_id), renew, create=new_case)
     return case_id

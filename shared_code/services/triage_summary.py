@@ -85,3 +85,23 @@ def folder_fields(case: dict, folder_id: str) -> dict:
     """What a case view's folder adds: its current triage decision (clinic view)."""
     doc = (case.get("folderTriage") or {}).get(folder_id)
     return {"triage": TriageEntry.from_doc(doc).clinic_view() if doc else None}
+
+
+def widen_scope(case: dict, folder_ids_in_scope: list[str], now: datetime) -> list[str]:
+    """Record the folders the case's share covers; return those added since the last share of a case
+    that already had one (their photos are new to the clinic, and the case awaits triage again)."""
+    before = case.get("scopeFolderIds")
+    case["scopeFolderIds"] = list(folder_ids_in_scope)
+    if before is None:
+        return []
+    added = [fid for fid in folder_ids_in_scope if fid not in before]
+    if added:
+        case["awaitingTriage"] = True
+        case["hasNew"] = True
+        set_urgency(case, case_urgency_with_untriaged(case), now)
+    return added
+
+
+def case_urgency_with_untriaged(case: dict) -> str:
+    current = [TriageEntry.from_doc(d) for d in (case.get("folderTriage") or {}).values()]
+    return case_urgency(current, folders_untriaged=True)

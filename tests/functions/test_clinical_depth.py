@@ -261,3 +261,30 @@ def test_the_epr_export_carries_the_listing_the_lesion_history_and_the_measureme
     patient = kinds["Patient"]
     assert patient["name"][0]["family"] == "Example"
     assert patient["identifier"][0]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "02"
+
+
+def test_widening_a_share_makes_the_added_photos_new_and_the_case_awaits_triage_again(scene, client):
+    mole, rash = scene.folder("Mole", bodySite="left-forearm"), scene.folder("Rash", bodySite="scalp")
+    scene.photo(mole)
+    scene.photo(rash, seed=2)
+    scene.photo(rash, seed=3)
+    scene.share(folder_ids=[mole])
+    triage(client, scene, mole, {"outcome": "routine-follow-up"})
+    ok(client.post(f"/api/clinic/cases/{scene.case_id()}/reviewed", token=scene.doctor.token))
+    assert ok(client.get("/api/clinic/cases?filter=awaiting-triage", token=scene.doctor.token))["items"] == []
+    client.services.clock.advance(minutes=5)
+    scene.share(folder_ids=[mole, rash])
+    (row,) = ok(client.get("/api/clinic/cases?filter=awaiting-triage", token=scene.doctor.token))["items"]
+    assert row["newImageCount"] == 2 and row["urgency"] == "awaiting-triage"
+
+
+def test_new_since_review_counts_only_photos_that_still_exist_and_are_in_scope(scene, client):
+    mole = scene.folder("Mole", bodySite="left-forearm")
+    scene.photo(mole)
+    second = scene.photo(mole, seed=2)
+    scene.share(folder_ids=[mole])
+    assert ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))["newImageCount"] == 2
+    ok(client.delete(f"/api/images/{second}", token=scene.patient.token), 204)
+    assert ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))["newImageCount"] == 1
+    ok(client.post(f"/api/clinic/cases/{scene.case_id()}/reviewed", token=scene.doctor.token))
+    assert ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))["newImageCount"] == 0

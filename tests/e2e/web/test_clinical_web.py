@@ -120,3 +120,16 @@ def test_worklist_fits_a_phone_without_sideways_scrolling(browser, stack, seeded
         assert_accessible(page, "worklist (phone)")
     finally:
         ctx.close()
+
+
+def test_mark_as_reviewed_clears_the_new_photos_count_in_the_header_at_once(stack, seeded, page):
+    base = stack.base_url
+    make_shared_patient(base, seeded["clinicId"], sub="web-review-patient", display_name="Rita Review", photos=2)
+    sign_in(page, base)
+    wait_view(page, "worklist")
+    page.get_by_role("link", name="Rita Review").click()
+    wait_view(page, "case")
+    expect(page.get_by_test_id("new-since-review")).to_contain_text("2 photos")
+    page.get_by_role("button", name="Mark as reviewed").click()
+    expect(page.get_by_test_id("new-since-review")).to_have_count(0)
+    expect(page.locator(".app-timeline__photo .nhsuk-tag--blue")).to_have_count(0)

@@ -464,6 +464,7 @@ function reviewCard(ctx, detail) {
         rememberCase(detail);
         value.textContent = formatDateTime(detail.lastReviewedAt);
         for (const t of document.querySelectorAll(".app-timeline__photo .nhsuk-tag--blue")) t.remove();
+        document.querySelector("[data-testid='new-since-review']")?.remove(); // the header count clears at once
         announce("Case marked as reviewed");
       } catch (err) {
         if (!ctx.handled(err)) errorSlot.replaceChildren(inlineError(actionErrorMessage(err)));
@@ -598,7 +599,7 @@ export async function caseView(ctx) {
       share.purposes?.length
         ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Shared for"), h("dd", { class: "app-facts__value" }, share.purposes.map((x) => x.replace(/-/g, " ")).join(", ")))
         : null,
-      fresh.size ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "New since last review"), h("dd", { class: "app-facts__value" }, tag(plural(fresh.size, "photo", "photos"), "blue"))) : null,
+      fresh.size ? h("div", { class: "app-facts__item", dataset: { testid: "new-since-review" } }, h("dt", { class: "app-facts__key" }, "New since last review"), h("dd", { class: "app-facts__value" }, tag(plural(fresh.size, "photo", "photos"), "blue"))) : null,
       detail.newReplyCount
         ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Patient replies"), h("dd", { class: "app-facts__value", dataset: { testid: "new-replies" } }, tag(`${plural(detail.newReplyCount, "new reply", "new replies")}`, "aqua-green")))
         : null,
