@@ -10,7 +10,6 @@ from typing import Any
 
 from shared_code.domain.common import parse_instant
 from shared_code.domain.identity import identity_keys, nhs_number_status, same_number_other_person
-from shared_code.domain.lesion_history import LesionHistory
 from shared_code.domain.safeguards import is_intimate, is_under_18
 from shared_code.domain.triage import uk_date
 from shared_code.ports import CLINICS
@@ -55,7 +54,7 @@ def case_fields(services: Any, case: dict, share: dict, folders: list[dict]) -> 
     for view in folders:
         view.update(triage_summary.folder_fields(case, view["id"]))
         view["intimate"] = is_intimate(view.get("bodySite"))
-        view["lesionHistory"] = LesionHistory.view_of(view.get("lesionHistory"))
+        view.setdefault("lesionHistory", None)  # folder_view already shows the answers in words
     prof = profile.read_profile(services.store, case["patientId"]) or {}
     flags = {
         "under18": is_under_18(prof.get("dateOfBirth"), uk_date(now)),

@@ -9,6 +9,7 @@ from shared_code.auth.principal import PATIENT, Principal
 from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import iso, new_id, public_view, uk_file_stamp
 from shared_code.domain.errors import NotFoundError, RuleViolation
+from shared_code.domain.lesion_history import LesionHistory
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
 from shared_code.services import access, paging
@@ -25,6 +26,7 @@ def folder_view(doc: dict) -> dict:
     view["etag"] = doc.get("_etag")
     site = doc.get("bodySite")
     view["bodySiteCode"] = {"system": "http://snomed.info/sct", "code": BODY_SITES[site][0], "display": BODY_SITES[site][1]} if site else None
+    view["lesionHistory"] = LesionHistory.view_of(doc.get("lesionHistory"))  # the questionnaire's answers, in words
     return view
 
 
