@@ -148,7 +148,7 @@ def build_dicom(plan: ExportPlan, photo: PlannedPhoto, jpeg: DicomJpeg) -> bytes
         ds.PatientID = ""
         ds.PatientComments = "NHS number absent: identify the patient by name and date of birth."
     ds.PatientBirthDate = parse_date(patient.date_of_birth).strftime("%Y%m%d") if patient.date_of_birth else ""
-    ds.PatientSex = ""
+    ds.PatientSex = {"male": "M", "female": "F", "other": "O"}.get(patient.administrative_gender or "", "")
 
     if not photo.capture_time_known:  # the times above are the upload's: say so, never "taken"
         ds.ImageComments = f"Uploaded {photo.uploaded.astimezone(zone):%d %b %Y %H:%M} UK time; when it was taken is not known"

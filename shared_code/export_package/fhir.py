@@ -163,6 +163,8 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
         patient["name"][0]["family"] = info.patient.family_name
     if info.patient.given_name:
         patient["name"][0]["given"] = [info.patient.given_name]
+    if info.patient.administrative_gender:
+        patient["gender"] = info.patient.administrative_gender
     if info.patient.date_of_birth:
         patient["birthDate"] = info.patient.date_of_birth
     entries.append({"fullUrl": urls["patient"], "resource": patient, "request": patient_request})

@@ -39,6 +39,7 @@ class PatientInfo:
     nhs_number_verified: bool = False  # True when it came from NHS login's verified claim
     given_name: str | None = None
     family_name: str | None = None
+    administrative_gender: str | None = None  # male, female, other, unknown (FHIR); optional
 
 
 @dataclass(frozen=True)

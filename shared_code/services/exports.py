@@ -244,6 +244,7 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
             nhs_number_verified=bool(prof.get("nhsNumberVerified")),
             given_name=prof.get("givenName"),
             family_name=prof.get("familyName"),
+            administrative_gender=prof.get("administrativeGender"),
         ),
         triage=pkg.TriageInfo(outcome=triage["outcome"], note=triage.get("note"), recorded_by=triage["recordedBy"], recorded_at=triage["recordedAt"])
         if triage

@@ -78,13 +78,18 @@ def test_nhs_number_carries_the_uk_core_verification_status():
     (status,) = [e for e in patient["identifier"][0]["extension"] if e["url"] == ext]
     assert status["valueCodeableConcept"]["coding"][0]["code"] == "02"  # present but not traced
     sample = sample_export()
-    verified_patient = dataclasses.replace(sample.info.patient, nhs_number_verified=True, given_name="Zoë", family_name="Ćwikła-Smith")
+    verified_patient = dataclasses.replace(
+        sample.info.patient, nhs_number_verified=True, given_name="Zoë", family_name="Ćwikła-Smith", administrative_gender="female"
+    )
     verified = dataclasses.replace(sample, info=dataclasses.replace(sample.info, patient=verified_patient))
     bundle = build_sample_package(verified).bundle()
     Bundle.model_validate(bundle)
     (patient,) = resources(bundle, "Patient")
     assert patient["identifier"][0]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "01"
     assert patient["name"][0]["family"] == "Ćwikła-Smith" and patient["name"][0]["given"] == ["Zoë"]
+    assert patient["gender"] == "female"
+    (typed_patient,) = resources(typed, "Patient")
+    assert "gender" not in typed_patient  # optional: absent unless the patient gave it
 
 
 def test_what_the_patient_wrote_and_upload_times_reach_the_export_and_dicom_stays_valid(tmp_path):

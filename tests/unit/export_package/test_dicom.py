@@ -168,3 +168,11 @@ def test_patient_name_is_family_caret_given_and_a_typed_nhs_number_is_marked_not
     verified = replace(sample, info=replace(sample.info, patient=replace(patient, nhs_number_verified=True)))
     ds = read(next(iter(dicom_files(build_sample_package(verified)).values())))
     assert "PatientComments" not in ds
+
+
+def test_administrative_gender_is_optional_and_maps_to_patient_sex():
+    sample = sample_export()
+    assert read(next(iter(dicom_files(build_sample_package(sample)).values()))).PatientSex == ""
+    patient = replace(sample.info.patient, administrative_gender="female")
+    ds = read(next(iter(dicom_files(build_sample_package(replace(sample, info=replace(sample.info, patient=patient)))).values())))
+    assert ds.PatientSex == "F"
