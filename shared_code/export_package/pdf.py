@@ -38,7 +38,8 @@ class Thumbnail:
 
 def nhs_number_sentence(plan: ExportPlan) -> str:
     if plan.nhs_number:
-        return f"NHS number {format_nhs_number(plan.nhs_number)}"
+        checked = "verified by NHS login" if plan.info.patient.nhs_number_verified else "not verified (entered by the patient)"
+        return f"NHS number {format_nhs_number(plan.nhs_number)}, {checked}"
     if plan.nhs_number_supplied:
         return "NHS number absent: the number the patient gave fails the NHS check-digit test, so it is not included."
     return "NHS number absent: the patient has not recorded one."
