@@ -133,3 +133,25 @@ def test_mark_as_reviewed_clears_the_new_photos_count_in_the_header_at_once(stac
     page.get_by_role("button", name="Mark as reviewed").click()
     expect(page.get_by_test_id("new-since-review")).to_have_count(0)
     expect(page.locator(".app-timeline__photo .nhsuk-tag--blue")).to_have_count(0)
+
+
+def test_an_intimate_photo_stays_hidden_in_the_photo_view_and_its_measure_tool_until_shown(stack, seeded, page):
+    base = stack.base_url
+    patient = make_shared_patient(
+        base, seeded["clinicId"], sub="web-intimate-photo", display_name="Ida Intimate", photos=1, body_site="perianal", folder_name="Sore area"
+    )
+    with _clinician(base) as api:
+        case_id = case_id_for(base, api.headers["Authorization"].split()[1], "Ida Intimate")
+    sign_in(page, base)
+    wait_view(page, "worklist")
+    page.goto(f"/cases/{case_id}/photos/{patient['imageIds'][0]}")
+    wait_view(page, "photo")
+    viewport = page.get_by_test_id("viewport")
+    assert "blur" in viewport.locator("img").evaluate("img => getComputedStyle(img).filter")
+    page.get_by_text("Measure", exact=True).click()
+    expect(page.get_by_test_id("measure")).to_contain_text("Choose Show photo above before measuring this photo.")
+    assert page.locator(".app-measure__img").get_attribute("src") is None
+    assert_accessible(page, "photo view of a blurred intimate photo")
+    page.get_by_role("button", name="Show photo").click()
+    expect(page.get_by_test_id("intimate-notice")).to_have_count(0)
+    assert "blur" not in viewport.locator("img").evaluate("img => getComputedStyle(img).filter")

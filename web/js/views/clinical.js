@@ -271,7 +271,7 @@ export function isIntimate(folder) {
  * Measure tool: click two points along the ruler and give their distance in mm (calibration), then
  * two points across the lesion. Saves the measurement as the clinic's annotation of the photo.
  */
-export function measureTool(ctx, detail, image, loadUrl) {
+export function measureTool(ctx, detail, image, loadUrl, { hidden = () => false } = {}) {
   const errorSlot = h("div", {});
   const result = h("p", { class: "nhsuk-body", role: "status", dataset: { testid: "measure-result" } });
   const stepText = h("p", { class: "nhsuk-body-s", dataset: { testid: "measure-step" } });
@@ -386,6 +386,12 @@ export function measureTool(ctx, detail, image, loadUrl) {
   let loaded = false;
   details.addEventListener("toggle", async () => {
     if (!details.open || loaded) return;
+    if (hidden()) {
+      // an intimate-site photo stays hidden here too until the clinician chooses Show photo
+      errorSlot.replaceChildren(inlineError("Choose Show photo above before measuring this photo."));
+      return;
+    }
+    errorSlot.replaceChildren();
     loaded = true;
     update();
     try {

@@ -85,6 +85,7 @@ export async function photoView(ctx) {
   const index = siblings.findIndex((i) => i.id === image.id);
   const photoHref = (img) => `${caseHref}/photos/${encodeURIComponent(img.id)}`;
   const flags = image.quality?.flags || [];
+  let shown = !isIntimate(folder); // an intimate-site photo is shown only after "Show photo"
 
   ctx.show(
     backLink(caseHref, "Back to case"),
@@ -92,9 +93,15 @@ export async function photoView(ctx) {
     h("h1", {}, label),
     zoomToolbar(state, [originalBtn, downloadBtn], { rotate: true }),
     errorSlot,
-    isIntimate(folder) ? guardIntimate(ctx, detail, image, view.viewport) : null,
+    isIntimate(folder)
+      ? guardIntimate(ctx, detail, image, view.viewport, {
+          onShown: () => {
+            shown = true;
+          },
+        })
+      : null,
     view.el,
-    measureTool(ctx, detail, image, () => loadImage(image.id, "preview", ctx.signal)),
+    measureTool(ctx, detail, image, () => loadImage(image.id, "preview", ctx.signal), { hidden: () => !shown }),
     h(
       "nav",
       { class: "app-photo-nav", "aria-label": "Other photos in this folder" },
