@@ -42,3 +42,10 @@ def reveal_photo(services: Any, user: Principal, case_id: str, image_id: str) ->
         raise RuleViolation("This photo is not of an intimate area: it is shown without asking.")
     access.image_for(services, user, image_id, action="revealed-intimate-photo")
     return {"imageId": image_id, "revealedAt": iso(services.clock.now())}
+
+
+def check_research_enrolment(services: Any, patient_id: str, folders: list[dict]) -> None:
+    """A research study (issue 12's studies) is research use: intimate-site folders and patients under
+    18 cannot take part. Call before an enrolment is stored, with the folders the patient chose."""
+    prof = profile.read_profile(services.store, patient_id) or {}
+    check_share([f.get("bodySite") for f in folders], ["direct-care", "research"], prof.get("dateOfBirth"), uk_date(services.clock.now()))
