@@ -155,3 +155,11 @@ def test_an_intimate_photo_stays_hidden_in_the_photo_view_and_its_measure_tool_u
     page.get_by_role("button", name="Show photo").click()
     expect(page.get_by_test_id("intimate-notice")).to_have_count(0)
     assert "blur" not in viewport.locator("img").evaluate("img => getComputedStyle(img).filter")
+
+
+def test_the_demo_case_shows_the_patients_lesion_history(stack, seeded, page):
+    sign_in(page, stack.base_url)
+    wait_view(page, "worklist")
+    page.goto(f"/cases/{seeded['caseId']}")
+    wait_view(page, "case")
+    expect(page.get_by_test_id("lesion-history").first).to_contain_text("Usually burns, tans a little (fair skin)")
