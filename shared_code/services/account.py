@@ -15,7 +15,7 @@ from typing import Any
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, uk_file_stamp
 from shared_code.ports import BLOB_CONTAINERS, CLINICS, IMAGES, PATIENTS, NotFound
-from shared_code.services import access, comments, keys, paging, profile, reminders, sharing
+from shared_code.services import access, clinical_records, comments, keys, paging, profile, reminders, sharing
 from shared_code.services.library import folder_view, image_blob_name, image_view
 
 log = logging.getLogger("skinvault.account")
@@ -75,6 +75,7 @@ def erase(services: Any, user: Principal) -> None:
         blobs.delete_prefix(container, f"{pid}/")
     # clinic-side cases go too (the worklist must not keep a ghost of the patient)
     for share in _all(store, pid, "share", order_by="grantedAt"):
+        clinical_records.forget_case(store, share["clinicId"], sharing.case_id_for(share["clinicId"], pid))
         try:
             store.delete(CLINICS, share["clinicId"], sharing.case_id_for(share["clinicId"], pid))
         except NotFound:

@@ -288,3 +288,17 @@ def test_new_since_review_counts_only_photos_that_still_exist_and_are_in_scope(s
     assert ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))["newImageCount"] == 1
     ok(client.post(f"/api/clinic/cases/{scene.case_id()}/reviewed", token=scene.doctor.token))
     assert ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))["newImageCount"] == 0
+
+
+def test_erasing_the_account_removes_the_clinics_triage_entries_and_measurements(scene, client):
+    from shared_code.ports import CLINICS
+
+    mole = scene.folder("Mole on my left knee", bodySite="left-knee")
+    image = scene.photo(mole)
+    scene.share(folder_ids=[mole])
+    triage(client, scene, mole, {"outcome": "list-for-excision", "excision": {"procedure": "shave", "priority": "routine"}})
+    ok(client.post(f"/api/clinic/cases/{scene.case_id()}/images/{image}/measurements", token=scene.doctor.token, json=MEASURE), 201)
+    ok(client.delete("/api/me", token=scene.patient.token), 204)
+    left = client.services.store.query(CLINICS, scene.clinic["id"], limit=200).items
+    assert not [d for d in left if d.get("type") in ("triage-entry", "measurement")]
+    assert "Mole on my left knee" not in json.dumps(left)
