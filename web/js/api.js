@@ -91,8 +91,16 @@ export async function request(path, { method = "GET", query, json, signal, as = 
 }
 
 export const api = {
-  cases: (filter, continuationToken, limit, signal) =>
-    request("/api/clinic/cases", { query: { filter, limit, continuationToken }, signal }),
+  cases: (filter, continuationToken, limit, signal, sort = "urgency") =>
+    request("/api/clinic/cases", { query: { filter, limit, continuationToken, sort }, signal }),
+  folderTriage: (caseId, folderId, body) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/folders/${encodeURIComponent(folderId)}/triage`, { method: "POST", json: body }),
+  folderTriageHistory: (caseId, folderId, signal) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/folders/${encodeURIComponent(folderId)}/triage`, { signal }),
+  revealPhoto: (caseId, imageId) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/images/${encodeURIComponent(imageId)}/reveal`, { method: "POST", json: {} }),
+  addMeasurement: (caseId, imageId, body) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/images/${encodeURIComponent(imageId)}/measurements`, { method: "POST", json: body }),
+  measurements: (caseId, imageId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/images/${encodeURIComponent(imageId)}/measurements`, { signal }),
   case: (caseId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}`, { signal }),
   markReviewed: (caseId) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/reviewed`, { method: "POST", json: {} }),
   triage: (caseId, { outcome, note, patientMessage, reminder }) =>
