@@ -129,3 +129,22 @@ export const api = {
   exportStatus: (exportId, signal) => request(`/api/exports/${encodeURIComponent(exportId)}`, { signal }),
   exportContent: (exportId) => request(`/api/exports/${encodeURIComponent(exportId)}/content`, { as: "response" }),
 };
+
+// Research studies (researchers only): every path here, like the rest, goes through apiUrl().
+const encodeSegment = encodeURIComponent;
+export const researchApi = {
+  studies: (signal) => request("/api/research/studies", { signal }),
+  study: (studyId, signal) => request(`/api/research/studies/${encodeSegment(studyId)}`, { signal }),
+  participants: (studyId, signal) => request(`/api/research/studies/${encodeSegment(studyId)}/participants`, { signal }),
+  photo: (studyId, participantId, photoId, size, signal) =>
+    request(`/api/research/studies/${encodeSegment(studyId)}/participants/${encodeSegment(participantId)}/photos/${encodeSegment(photoId)}/content`, {
+      query: { size },
+      signal,
+      as: "response",
+    }),
+  exports: (studyId, signal) => request(`/api/research/studies/${encodeSegment(studyId)}/exports`, { signal }),
+  startExport: (studyId) => request(`/api/research/studies/${encodeSegment(studyId)}/exports`, { method: "POST" }),
+  exportStatus: (studyId, exportId, signal) => request(`/api/research/studies/${encodeSegment(studyId)}/exports/${encodeSegment(exportId)}`, { signal }),
+  exportContent: (studyId, exportId) =>
+    request(`/api/research/studies/${encodeSegment(studyId)}/exports/${encodeSegment(exportId)}/content`, { as: "response" }),
+};
