@@ -9,8 +9,8 @@ on demand through the admin API.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import base64
+import concurrent.futures
 import json
 import threading
 import time
