@@ -61,10 +61,17 @@ def request_export(services: Any, user: Principal, body: dict) -> dict:
     case = cases.find_case(store, user.clinic_ids, body["caseId"])
     patient_id, clinic_id = case["patientId"], case["clinicId"]
     share = _direct_care_share(services, user, patient_id, clinic_id)
-    in_scope = {i["id"] for f in access.folders_in_scope(store, patient_id, share) for i in access.ready_images(store, patient_id, f["id"])}
-    wanted = body.get("imageIds") or sorted(in_scope)
-    if any(image_id not in in_scope for image_id in wanted):
-        raise NotFoundError()
+    if body.get("imageIds"):
+        wanted = list(body["imageIds"])
+        for image_id in wanted:  # point reads: the cost follows the photos asked for, not the library
+            try:
+                image = store.read(PATIENTS, patient_id, image_id)
+            except NotFound:
+                raise NotFoundError() from None
+            if image.get("type") != "image" or image.get("status") != "ready" or not covers_folder(share, image["folderId"]):
+                raise NotFoundError()
+    else:  # everything in scope: the export reads each of these photos anyway
+        wanted = sorted(i["id"] for f in access.folders_in_scope(store, patient_id, share) for i in access.ready_images(store, patient_id, f["id"]))
     if not wanted:
         raise RuleViolation("There are no ready photos in this case to export.")
     export_id = new_id("exp")

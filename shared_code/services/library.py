@@ -11,7 +11,7 @@ from shared_code.domain.common import iso, new_id, public_view
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
-from shared_code.services import access, paging
+from shared_code.services import access, case_summary, paging
 from shared_code.services.export_scope import end_exports_out_of_scope
 from shared_code.services.plaintext import read_all
 
@@ -20,7 +20,7 @@ RENDITIONS = ("original", "thumbnail", "preview")
 
 # ----------------------------------------------------------------------------- folders
 def folder_view(doc: dict) -> dict:
-    view = public_view(doc)
+    view = public_view(doc, drop=("readyImageCount",))
     view["id"] = doc["id"]
     view["etag"] = doc.get("_etag")
     site = doc.get("bodySite")
@@ -47,8 +47,11 @@ def create_folder(services: Any, user: Principal, body: dict) -> dict:
         "updatedAt": iso(now),
     }
     doc.update(fields)
+    doc["readyImageCount"] = 0  # kept as photos become ready or go (case_summary.py)
     access.register_owner(services.store, "fld", folder_id, user.patient_id)
-    return folder_view(services.store.create(PATIENTS, doc))
+    created = services.store.create(PATIENTS, doc)
+    case_summary.refresh_cases(services.store, user.patient_id, now)  # an all-folders share now covers it
+    return folder_view(created)
 
 
 def list_folders(services: Any, user: Principal, limit: int, token: str | None) -> dict:
@@ -68,7 +71,9 @@ def update_folder(services: Any, user: Principal, folder_id: str, body: dict, if
     fields = clean_folder_fields(body, services.clock.now().date())
     folder.update(fields)
     folder["updatedAt"] = iso(services.clock.now())
-    return folder_view(services.store.replace(PATIENTS, folder, if_match=if_match or folder["_etag"]))
+    updated = services.store.replace(PATIENTS, folder, if_match=if_match or folder["_etag"])
+    case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())  # the worklist shows folder names
+    return folder_view(updated)
 
 
 def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
@@ -79,6 +84,7 @@ def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
         _delete_image_everywhere(services, image)
     services.store.delete(PATIENTS, user.patient_id, folder_id)
     access.forget_owner(services.store, "fld", folder_id)
+    case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())
     end_exports_out_of_scope(services, user.patient_id)
 
 
@@ -179,6 +185,7 @@ def delete_image(services: Any, user: Principal, image_id: str) -> None:
         raise NotFoundError()
     image, _ = access.image_for(services, user, image_id)
     _delete_image_everywhere(services, image)
+    case_summary.image_gone(services.store, image, services.clock.now())
     end_exports_out_of_scope(services, user.patient_id)
 
 

@@ -16,7 +16,7 @@ from shared_code.domain import imaging
 from shared_code.domain.common import iso, parse_wall_clock
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
 from shared_code.ports import IMAGES, NOTIFICATIONS_QUEUE, PATIENTS, UPLOADS, EncryptionRejected, NotFound
-from shared_code.services import cases, concurrency
+from shared_code.services import case_summary, cases, concurrency
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import TooLarge, read_all
 
@@ -99,6 +99,7 @@ def handle_upload(services: Any, blob_name: str) -> str:
     if not _finish(services, image, changes):
         return "ready"
     services.blobs.delete(UPLOADS, upload_name)
+    case_summary.bump_folder(services.store, patient_id, image["folderId"], +1)
     _queue_new_image_notifications(services, patient_id, image["folderId"], image_id)
     log.info("upload processed image_id=%s status=ready", image_id)
     return "ready"

@@ -47,7 +47,11 @@ def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:
     changes = validate_profile_update(body, now.date())
     doc = apply_profile_changes(get_or_create(store, user, now), changes)
     doc["updatedAt"] = iso(now)
-    return store.replace(PATIENTS, doc, if_match=doc["_etag"])
+    updated = store.replace(PATIENTS, doc, if_match=doc["_etag"])
+    from shared_code.services import case_summary  # (imports this module)
+
+    case_summary.refresh_cases(store, user.patient_id, now)  # the clinic's worklist shows name, birth date, NHS number
+    return updated
 
 
 def read_profile(store: MetadataStore, patient_id: str) -> dict | None:

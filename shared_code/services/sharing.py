@@ -14,7 +14,7 @@ from shared_code.domain.common import iso, new_id, parse_instant, public_view, s
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, share_state
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
-from shared_code.services import access, audit, clinics, concurrency, consent, invitations, paging, profile
+from shared_code.services import audit, case_summary, clinics, concurrency, consent, invitations, paging, profile
 from shared_code.services.export_scope import end_exports_out_of_scope
 
 SHARE_SCHEMA = {
@@ -135,10 +135,12 @@ def _active_shares_with(store: Any, patient_id: str, clinic_id: str, now: Any) -
 def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now: Any) -> str:
     case_id = case_id_for(clinic_id, patient_id)
 
+    # the worklist row and the count of photos in scope, from the folders' counts (never the photos)
+    fields = case_summary.scope_fields(services.store, patient_id, share)
+
     def new_case() -> dict:
         # a clinic that has never reviewed the case has every photo in scope to look at
-        folders = access.folders_in_scope(services.store, patient_id, share)
-        ready = sum(len(access.ready_images(services.store, patient_id, f["id"])) for f in folders)
+        ready = fields["imageCount"]
         return {
             "id": case_id,
             "clinicId": clinic_id,
@@ -155,6 +157,7 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
         case.update(
             {"active": True, "shareId": share["id"], "lastActivityAt": iso(now), "hasNew": True, "sharingEndedAt": None, "endedPatient": None}
         )
+        case.update(fields)
 
     concurrency.modify(services.store, CLINICS, (clinic_id, case_id), renew, create=new_case)
     return case_id

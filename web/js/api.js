@@ -90,10 +90,39 @@ export async function request(path, { method = "GET", query, json, signal, as = 
   return text ? JSON.parse(text) : null;
 }
 
+/** Every page of a list, following continuationToken (for short lists that must never be cut off). */
+async function allPages(path, signal) {
+  const items = [];
+  let continuationToken;
+  do {
+    const page = await request(path, { query: { limit: 200, continuationToken }, signal });
+    items.push(...(page.items || []));
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return { items, continuationToken: null };
+}
+
+/** A case with all its folders (paged by the API), each with its newest photos (more via folderImages). */
+async function caseWithFolders(caseId, signal) {
+  const path = `/api/clinic/cases/${encodeURIComponent(caseId)}`;
+  const detail = await request(path, { signal });
+  let continuationToken = detail.foldersContinuationToken;
+  while (continuationToken) {
+    const page = await request(path, { query: { continuationToken }, signal });
+    detail.folders.push(...(page.folders || []));
+    continuationToken = page.foldersContinuationToken;
+  }
+  detail.foldersContinuationToken = null;
+  return detail;
+}
+
 export const api = {
   cases: (filter, continuationToken, limit, signal) =>
     request("/api/clinic/cases", { query: { filter, limit, continuationToken }, signal }),
-  case: (caseId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}`, { signal }),
+  case: (caseId, signal) => caseWithFolders(caseId, signal),
+  folderImages: (folderId, continuationToken, signal) =>
+    request(`/api/folders/${encodeURIComponent(folderId)}/images`, { query: { continuationToken }, signal }),
+  image: (imageId, signal) => request(`/api/images/${encodeURIComponent(imageId)}`, { signal }),
   markReviewed: (caseId) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/reviewed`, { method: "POST", json: {} }),
   triage: (caseId, { outcome, note, patientMessage, reminder }) =>
     request(`/api/clinic/cases/${encodeURIComponent(caseId)}/triage`, {
@@ -108,10 +137,10 @@ export const api = {
   requestPhotos: (body) => request("/api/clinic/invitations", { method: "POST", json: body }),
   cancelInvitation: (invitationId) =>
     request(`/api/clinic/invitations/${encodeURIComponent(invitationId)}/cancel`, { method: "POST", json: {} }),
-  imageComments: (imageId, signal) => request(`/api/images/${encodeURIComponent(imageId)}/comments`, { signal }),
+  imageComments: (imageId, signal) => allPages(`/api/images/${encodeURIComponent(imageId)}/comments`, signal),
   addImageComment: (imageId, text) =>
     request(`/api/images/${encodeURIComponent(imageId)}/comments`, { method: "POST", json: { text } }),
-  folderComments: (folderId, signal) => request(`/api/folders/${encodeURIComponent(folderId)}/comments`, { signal }),
+  folderComments: (folderId, signal) => allPages(`/api/folders/${encodeURIComponent(folderId)}/comments`, signal),
   addFolderComment: (folderId, text) =>
     request(`/api/folders/${encodeURIComponent(folderId)}/comments`, { method: "POST", json: { text } }),
   imageContent: (imageId, size, signal) =>
