@@ -112,6 +112,7 @@ PROTOCOL = "2.0"
 CIPHER = "AES_GCM_256"
 REGION_DATA_LENGTH = 4 * 1024 * 1024
 NONCE_LENGTH = 12
+TAG_LENGTH = 16  # AES-GCM tag after each region
 _CEK_PREFIX = PROTOCOL.encode().ljust(8, b"\0")  # v2 wraps b"2.0\0\0\0\0\0" + 32-byte content key
 _WRAP_ALGORITHMS = (KEY_WRAP_ALGORITHM, DATA_KEY_WRAP_ALGORITHM)
 _SAS_CLOCK_SKEW = timedelta(minutes=5)
@@ -467,8 +468,17 @@ class AzureBlobStore:
             return key
 
     # ------------------------------------------------------------ reading
-    def read_decrypted(self, container: str, name: str) -> Iterator[bytes]:
-        """Check the envelope, then return an iterator of plaintext chunks (<= 4 MiB each).
+    def plaintext_size(self, container: str, name: str) -> int:
+        """v2 ciphertext is each 4 MiB region plus a 12-byte nonce and a 16-byte tag: take them off."""
+        size = self.info(container, name).size
+        per_region = REGION_DATA_LENGTH + NONCE_LENGTH + TAG_LENGTH
+        regions = -(-size // per_region)
+        return max(0, size - regions * (NONCE_LENGTH + TAG_LENGTH))
+
+    def read_decrypted(self, container: str, name: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Check the envelope, then return an iterator of plaintext chunks (<= 4 MiB each): the
+        whole blob, or `length` bytes from `offset` (the SDK reads and verifies only the regions
+        that cover them).
 
         Raises NotFound, EncryptionRejected (before any plaintext for envelope problems and for a
         failure in the first region; possibly mid-iteration for later regions: discard partial
@@ -491,7 +501,8 @@ class AzureBlobStore:
         blob.key_encryption_key = None
         blob.key_resolver_function = resolve
         try:
-            downloader = blob.download_blob(etag=props.etag, match_condition=MatchConditions.IfNotModified, max_concurrency=1)
+            ranged: dict[str, Any] = {"offset": offset, "length": length} if offset or length is not None else {}
+            downloader = blob.download_blob(etag=props.etag, match_condition=MatchConditions.IfNotModified, max_concurrency=1, **ranged)
         except Exception as exc:  # noqa: BLE001 - the SDK wraps decryption errors in HttpResponseError
             raise _decryption_error(exc) from None
         return self._iterate(downloader)

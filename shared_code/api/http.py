@@ -79,6 +79,17 @@ def binary_response(data: bytes, content_type: str, *, filename: str | None = No
     return func.HttpResponse(data, status_code=200, headers=headers, mimetype=content_type)
 
 
+def part_response(data: bytes, content_type: str, content_range: str | None, *, filename: str | None = None) -> func.HttpResponse:
+    """A large body served in parts (domain/ranges.py): 206 with Content-Range for a part, else the
+    whole body; either way `Accept-Ranges: bytes` tells the client it may ask for parts."""
+    headers = {**BASE_HEADERS, "Accept-Ranges": "bytes"}
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if content_range is not None:
+        headers["Content-Range"] = content_range
+    return func.HttpResponse(data, status_code=200 if content_range is None else 206, headers=headers, mimetype=content_type)
+
+
 def correlation_id_of(req: func.HttpRequest) -> str:
     given = req.headers.get(CORRELATION_HEADER, "")
     return given if _CORRELATION_RE.match(given) else str(uuid.uuid4())

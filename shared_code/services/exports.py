@@ -20,6 +20,7 @@ from shared_code import export_package as pkg
 from shared_code.auth.principal import CLINICIAN, Principal
 from shared_code.domain.common import iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
+from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
 from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
@@ -145,6 +146,26 @@ def export_content(services: Any, user: Principal, export_id: str) -> bytes:
         raise RuleViolation("This export is not ready yet." if state in ("queued", "running") else "This export failed. Start a new one.")
     audit.by_clinician(services.store, now, doc["patientId"], user.sub, "export-downloaded", doc["clinicId"], ("export", export_id))
     return read_all(services.blobs.read_decrypted(EXPORTS, export_blob_name(doc["patientId"], export_id)))
+
+
+def export_content_part(services: Any, user: Principal, export_id: str, range_header: str | None) -> tuple[bytes, ByteRange | None]:
+    """The package, or with `Range: bytes=...` one part of it (206): a 1.5 GB package is downloaded
+    a few MiB at a time and the worker never holds more than one part. The download is audited
+    once, by its first part (or the whole read)."""
+    if not range_header:
+        return export_content(services, user, export_id), None
+    doc = _export_for(services, user, export_id)
+    state = _state(doc, services.clock.now())
+    if state != "ready":
+        return export_content(services, user, export_id), None  # the same 410/422 as a whole read
+    name = export_blob_name(doc["patientId"], export_id)
+    part = parse_range(range_header, services.blobs.plaintext_size(EXPORTS, name))
+    if part is None:
+        return export_content(services, user, export_id), None
+    if part.first == 0:
+        now = services.clock.now()
+        audit.by_clinician(services.store, now, doc["patientId"], user.sub, "export-downloaded", doc["clinicId"], ("export", export_id))
+    return read_all(services.blobs.read_decrypted(EXPORTS, name, offset=part.first, length=part.length)), part
 
 
 # ----------------------------------------------------------------------------- the job

@@ -10,6 +10,7 @@ from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import iso, new_id, public_view
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
+from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
 from shared_code.services import access, case_summary, paging
 from shared_code.services.export_scope import end_exports_out_of_scope
@@ -207,3 +208,26 @@ def image_content(services: Any, user: Principal, image_id: str, size: str) -> t
     data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
     captured = (image.get("capturedAt") or "")[:10]
     return data, f"skinvault-{captured}-{size}.jpg"
+
+
+def image_content_part(services: Any, user: Principal, image_id: str, size: str, range_header: str | None) -> tuple[bytes, str, ByteRange | None]:
+    """Like image_content, but a `Range: bytes=...` ask is served one part at a time (206): the
+    worker holds at most one part (domain/ranges.py), whatever the photo's size. Each part is
+    audited like a whole read only when it starts at byte 0 (one view, not one per part)."""
+    if not range_header:
+        data, filename = image_content(services, user, image_id, size)
+        return data, filename, None
+    image, acc = access.image_for(services, user, image_id, action="viewed-image-content" if _first_part(range_header) else None)
+    if image.get("status") != "ready":
+        raise RuleViolation("This photo is not ready to view." if image.get("status") == "pending" else "This photo was not accepted.")
+    name = image_blob_name(acc.patient_id, image_id, size)
+    part = parse_range(range_header, services.blobs.plaintext_size(IMAGES, name))
+    if part is None:
+        data, filename = image_content(services, user, image_id, size)
+        return data, filename, None
+    data = read_all(services.blobs.read_decrypted(IMAGES, name, offset=part.first, length=part.length))
+    return data, f"skinvault-{(image.get('capturedAt') or '')[:10]}-{size}.jpg", part
+
+
+def _first_part(range_header: str) -> bool:
+    return range_header.replace(" ", "").lower().startswith("bytes=0-")
