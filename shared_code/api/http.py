@@ -82,7 +82,8 @@ def binary_response(data: bytes, content_type: str, *, filename: str | None = No
 def part_response(data: bytes, content_type: str, content_range: str | None, *, filename: str | None = None) -> func.HttpResponse:
     """A large body served in parts (domain/ranges.py): 206 with Content-Range for a part, else the
     whole body; either way `Accept-Ranges: bytes` tells the client it may ask for parts."""
-    headers = {**BASE_HEADERS, "Accept-Ranges": "bytes"}
+    # a web app on another origin reads Content-Range (and the file name) only when they are exposed
+    headers = {**BASE_HEADERS, "Accept-Ranges": "bytes", "Access-Control-Expose-Headers": "Content-Range, Content-Disposition"}
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     if content_range is not None:

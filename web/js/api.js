@@ -50,7 +50,7 @@ async function readProblem(res) {
 /**
  * request("/api/clinic/cases", {query, method, json, signal, as: "json"|"blob"|"response"})
  */
-export async function request(path, { method = "GET", query, json, signal, as = "json" } = {}) {
+export async function request(path, { method = "GET", query, json, signal, as = "json", range } = {}) {
   const token = await getToken();
   if (!token) throw new SessionExpiredError();
   let url = apiUrl(path);
@@ -61,6 +61,7 @@ export async function request(path, { method = "GET", query, json, signal, as = 
     if (qs) url += `?${qs}`;
   }
   const headers = { Authorization: `Bearer ${token}`, Accept: as === "json" ? "application/json" : "*/*" };
+  if (range) headers.Range = range;
   const init = { method, headers, signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" };
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -88,6 +89,38 @@ export async function request(path, { method = "GET", query, json, signal, as = 
   if (res.status === 204) return null;
   const text = await res.text();
   return text ? JSON.parse(text) : null;
+}
+
+const PART_BYTES = 4 * 1024 * 1024; // the most the API serves in one part of a ranged download
+
+/**
+ * A large body (an original, an export package) asked for part by part with HTTP Range, so the API
+ * never holds more than one part; the parts are put together here into one Response (a Blob body)
+ * that callers use as they would the whole. A server that ignores Range answers 200 with all of it.
+ */
+async function inParts(path, { query, signal } = {}) {
+  const parts = [];
+  let first = 0;
+  let head = null;
+  for (;;) {
+    const res = await request(path, { query, signal, as: "response", range: `bytes=${first}-${first + PART_BYTES - 1}` });
+    if (res.status !== 206) return res;
+    head = head || res;
+    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get("Content-Range") || "");
+    if (!match && first === 0) return request(path, { query, signal, as: "response" }); // Content-Range not exposed: the whole body
+    const body = await res.blob();
+    if (!match || Number(match[1]) !== first || body.size !== Number(match[2]) - first + 1) {
+      throw new ApiError(502, { title: "Download interrupted", detail: "Part of the download went missing. Try again." });
+    }
+    parts.push(body);
+    first = Number(match[2]) + 1;
+    if (first >= Number(match[3])) break;
+  }
+  const type = head.headers.get("Content-Type") || "application/octet-stream";
+  const headers = new Headers({ "Content-Type": type });
+  const disposition = head.headers.get("Content-Disposition");
+  if (disposition) headers.set("Content-Disposition", disposition);
+  return new Response(new Blob(parts, { type }), { status: 200, headers });
 }
 
 /** Every page of a list, following continuationToken (for short lists that must never be cut off). */
@@ -144,9 +177,11 @@ export const api = {
   addFolderComment: (folderId, text) =>
     request(`/api/folders/${encodeURIComponent(folderId)}/comments`, { method: "POST", json: { text } }),
   imageContent: (imageId, size, signal) =>
-    request(`/api/images/${encodeURIComponent(imageId)}/content`, { query: { size }, signal, as: "response" }),
+    size === "original"
+      ? inParts(`/api/images/${encodeURIComponent(imageId)}/content`, { query: { size }, signal })
+      : request(`/api/images/${encodeURIComponent(imageId)}/content`, { query: { size }, signal, as: "response" }),
   startExport: (caseId, imageIds) =>
     request("/api/exports", { method: "POST", json: imageIds ? { caseId, imageIds } : { caseId } }),
   exportStatus: (exportId, signal) => request(`/api/exports/${encodeURIComponent(exportId)}`, { signal }),
-  exportContent: (exportId) => request(`/api/exports/${encodeURIComponent(exportId)}/content`, { as: "response" }),
+  exportContent: (exportId) => inParts(`/api/exports/${encodeURIComponent(exportId)}/content`),
 };
