@@ -26,7 +26,7 @@ from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIE
 from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
 from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
-from shared_code.services.plaintext import read_all
+from shared_code.services.plaintext import read_all, read_part
 
 log = logging.getLogger("skinvault.exports")
 
@@ -165,7 +165,7 @@ def export_content_part(services: Any, user: Principal, export_id: str, range_he
     if part.first == 0:
         now = services.clock.now()
         audit.by_clinician(services.store, now, doc["patientId"], user.sub, "export-downloaded", doc["clinicId"], ("export", export_id))
-    return read_all(services.blobs.read_decrypted(EXPORTS, name, offset=part.first, length=part.length)), part
+    return read_part(services.blobs.read_decrypted(EXPORTS, name, offset=part.first, length=part.length)), part
 
 
 # ----------------------------------------------------------------------------- the job

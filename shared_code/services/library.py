@@ -14,7 +14,7 @@ from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
 from shared_code.services import access, case_summary, paging
 from shared_code.services.export_scope import end_exports_out_of_scope
-from shared_code.services.plaintext import read_all
+from shared_code.services.plaintext import read_all, read_part
 
 RENDITIONS = ("original", "thumbnail", "preview")
 
@@ -225,7 +225,7 @@ def image_content_part(services: Any, user: Principal, image_id: str, size: str,
     if part is None:
         data, filename = image_content(services, user, image_id, size)
         return data, filename, None
-    data = read_all(services.blobs.read_decrypted(IMAGES, name, offset=part.first, length=part.length))
+    data = read_part(services.blobs.read_decrypted(IMAGES, name, offset=part.first, length=part.length))
     return data, f"skinvault-{(image.get('capturedAt') or '')[:10]}-{size}.jpg", part
 
 
