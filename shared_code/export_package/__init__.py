@@ -4,11 +4,13 @@ into a ZIP with a FHIR R4 bundle, DICOM objects, the original JPEGs and a printa
 from shared_code.export_package.builder import build_export_package
 from shared_code.export_package.fhir import PhotoChangedError
 from shared_code.export_package.model import (
+    EXPORT_FORMATS,
     ClinicianInfo,
     ClinicInfo,
     CommentInfo,
     ExportRequestInfo,
     FolderInfo,
+    PackageOptions,
     PackageStats,
     PatientInfo,
     PhotoInfo,
@@ -18,12 +20,14 @@ from shared_code.export_package.model import (
 from shared_code.export_package.plan import ExportInputError
 
 __all__ = [
+    "EXPORT_FORMATS",
     "ClinicInfo",
     "ClinicianInfo",
     "CommentInfo",
     "ExportInputError",
     "ExportRequestInfo",
     "FolderInfo",
+    "PackageOptions",
     "PackageStats",
     "PatientInfo",
     "PhotoChangedError",

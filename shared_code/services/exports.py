@@ -10,11 +10,13 @@ it is withdrawn (blob deleted) and status and content answer 410.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import tempfile
+import queue
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import Any
 
 from shared_code import export_package as pkg
 from shared_code.auth.principal import CLINICIAN, Principal
@@ -40,7 +42,6 @@ EXPORT_SCHEMA = {
     },
 }
 CHUNK = 4 * 1024 * 1024
-SPOOL = 16 * 1024 * 1024
 
 
 __all__ = ["build", "export_blob_name", "export_content", "export_status", "request_export"]
@@ -181,10 +182,100 @@ def _set(services: Any, doc: dict, **changes: Any) -> dict:
     return concurrency.modify(services.store, PATIENTS, doc, change) or doc
 
 
-def _read_file(f: BinaryIO) -> Iterator[bytes]:
-    f.seek(0)
-    while chunk := f.read(CHUNK):
-        yield chunk
+def package_options(clinic: dict) -> Any:
+    """The clinic's choice of export formats (FHIR + JPEG, DICOM or both; the PDF always), and
+    whether its EPR needs each photo inline in the FHIR bundle as a Binary (off unless asked for)."""
+    formats = pkg.EXPORT_FORMATS.get(clinic.get("exportFormats") or "both", pkg.EXPORT_FORMATS["both"])
+    return pkg.PackageOptions(formats=formats, inline_binary=bool(clinic.get("exportInlineBinary")))
+
+
+class _Pipe:
+    """The builder's output stream: 4 MiB chunks handed to the uploading thread through a short queue."""
+
+    def __init__(self, chunks: queue.Queue[bytes | None], aborted: threading.Event) -> None:
+        self._chunks, self._aborted = chunks, aborted
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        while len(self._buffer) >= CHUNK:
+            self._send(bytes(self._buffer[:CHUNK]))
+            del self._buffer[:CHUNK]
+        return len(data)
+
+    def _send(self, chunk: bytes | None) -> None:
+        while True:
+            if self._aborted.is_set():
+                raise _UploadAborted()
+            try:
+                self._chunks.put(chunk, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        if self._buffer:
+            self._send(bytes(self._buffer))
+            self._buffer.clear()
+        self._send(None)
+
+    def flush(self) -> None:
+        pass
+
+
+class _UploadAborted(Exception):
+    pass
+
+
+def _upload_while_built(services: Any, name: str, build_package: Any) -> tuple[Any, Any]:
+    """Build the package in one thread while this one encrypts and uploads what it has written so far
+    (put_encrypted takes an iterator: 4 MiB blocks, one PUT per block, committed at the end). A build
+    failure stops the upload before its commit, so no partial package is ever stored."""
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=3)
+    aborted = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def builder() -> None:
+        pipe = _Pipe(chunks, aborted)
+        try:
+            outcome["stats"] = build_package(pipe)
+            pipe.close()
+        except _UploadAborted:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the uploading thread, raised there
+            outcome["error"] = exc
+            aborted.set()
+            with contextlib.suppress(queue.Full):
+                chunks.put_nowait(None)
+
+    def written() -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = chunks.get(timeout=0.5)
+            except queue.Empty:
+                if "error" in outcome or not thread.is_alive():
+                    break
+                continue
+            if chunk is None:
+                break
+            yield chunk
+        if "error" in outcome or "stats" not in outcome:
+            raise _UploadAborted()  # the SDK stops before committing the blocks
+
+    thread = threading.Thread(target=builder, name="export-builder", daemon=True)
+    thread.start()
+    try:
+        stored = services.blobs.put_encrypted(EXPORTS, name, written())
+    except BaseException:
+        aborted.set()
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"] from None
+        raise
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["stats"], stored
 
 
 def build(services: Any, message: dict) -> str:
@@ -213,10 +304,17 @@ def build(services: Any, message: dict) -> str:
     def open_photo(image_id: str) -> bytes:
         return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "original")))
 
+    def open_preview(image_id: str) -> bytes:  # the PDF's thumbnail, from the stored 1600 px preview
+        return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "preview")))
+
+    options = package_options(clinics.get_clinic(store, doc["clinicId"]))
     try:
-        with tempfile.TemporaryFile() as spool:
-            stats = pkg.build_export_package(info, folders, photos, comments, open_photo, spool)
-            stored = services.blobs.put_encrypted(EXPORTS, export_blob_name(patient_id, export_id), _read_file(spool))
+        # built into the encrypted upload as it is written (one pass, nothing spooled), see _upload_while_built
+        stats, stored = _upload_while_built(
+            services,
+            export_blob_name(patient_id, export_id),
+            lambda out: pkg.build_export_package(info, folders, photos, comments, open_photo, out, options=options, open_thumbnail=open_preview),
+        )
     except (EncryptionRejected, pkg.ExportInputError, pkg.PhotoChangedError) as exc:
         log.warning("export failed export_id=%s reason=%s", export_id, type(exc).__name__)
         _set(services, doc, status="failed", reason="A photo could not be read for the export. Try again, or contact support.")
