@@ -13,8 +13,8 @@ original_25mb_peak_mib / export_download_peak_mib   a clinician downloads a 25 M
         500 MB EPR package (100 x 5 MB) part by part, in a fresh process each, against Azurite:
         the rise of peak RSS over the idle worker (tests/support/download_memory_probe.py).
 export_ratio_both / export_ratio_single   the export job's time over reading and decrypting the same
-        photos (tests/support/export_memory_probe.py), BENCH_EXPORT_PHOTOS (20) x 5 MB. "single"
-        (one format) is null: choosing a clinic's formats (issue 15 item 3) is not built yet.
+        photos (tests/support/export_memory_probe.py), BENCH_EXPORT_PHOTOS (20) x 5 MB, for a clinic
+        that chose both formats (FHIR + JPEG and DICOM: each photo twice) and one (FHIR + JPEG).
 upload_ratio_4mb / upload_ratio_20mb   the client SDK's encrypted upload (region by region into one
         PUT) over a plain SDK upload of the same bytes to the same Azurite, alternating.
 processing_25mb_exif6_peak_mib   imaging.process_photo on a ~25 MB JPEG with EXIF orientation 6, in
@@ -170,26 +170,36 @@ def bench_downloads(azurite: Any, workdir: Path) -> None:
 # ----------------------------------------------------------------------------- export time
 def bench_export(azurite: Any, workdir: Path) -> None:
     from shared_code.adapters.sqlite_store import SqliteMetadataStore
-    from shared_code.ports import PATIENTS
+    from shared_code.ports import CLINICS, PATIENTS
     from tests.support.export_memory_probe import SCENARIO_FILE, run_stage
 
     started = time.perf_counter()
     seeded = run_stage("seed", azurite.connection_string, workdir, photos=EXPORT_PHOTOS, mb=5.0)
     print(f"   seeded {seeded['photos']} ready photos of ~5 MB in {time.perf_counter() - started:.1f} s", flush=True)
     scenario = json.loads((workdir / SCENARIO_FILE).read_text())
-    ratios = []
-    for repeat in range(REPEATS):
+    ratios: dict[str, list[float]] = {"both": [], "fhir-jpeg": []}
+
+    def prepare(formats: str) -> None:
         store = SqliteMetadataStore(str(workdir / "skinvault.db"))
+        clinic = store.read(CLINICS, scenario["clinicId"], scenario["clinicId"])
+        clinic["exportFormats"] = formats  # the clinic's choice (one format: FHIR + JPEG)
+        store.replace(CLINICS, clinic, if_match=clinic["_etag"])
         doc = store.read(PATIENTS, scenario["patientId"], scenario["exportId"])
         doc.update(status="queued", readyAt=None, expiresAt=None)  # the same export, built again
         store.replace(PATIENTS, doc, if_match=doc["_etag"])
         store.close()
+
+    for repeat in range(REPEATS):
         read = run_stage("read", azurite.connection_string, workdir)
-        export = run_stage("export", azurite.connection_string, workdir)
-        ratios.append(export["seconds"] / read["seconds"])
-        print(f"   repeat {repeat + 1}: read+decrypt {read['seconds']:.2f} s, export {export['seconds']:.2f} s ({export['status']})", flush=True)
-    record("export_ratio_both", ratios)
-    print("   export_ratio_single: not measured (a clinic's choice of formats, issue 15 item 3, is not built)")
+        line = f"   repeat {repeat + 1}: read+decrypt {read['seconds']:.2f} s"
+        for formats in ("both", "fhir-jpeg"):
+            prepare(formats)
+            export = run_stage("export", azurite.connection_string, workdir)
+            ratios[formats].append(export["seconds"] / read["seconds"])
+            line += f", export ({formats}) {export['seconds']:.2f} s {export['packageBytes'] / MB:.0f} MB ({export['status']})"
+        print(line, flush=True)
+    record("export_ratio_both", ratios["both"])
+    record("export_ratio_single", ratios["fhir-jpeg"])
 
 
 # ----------------------------------------------------------------------------- encrypted upload

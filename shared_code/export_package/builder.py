@@ -69,13 +69,14 @@ def build_export_package(
     out: BinaryIO,
     *,
     options: PackageOptions | None = None,
-    open_thumbnail: Callable[[str], bytes] | None = None,
+    open_thumbnail: Callable[[str], bytes | None] | None = None,
 ) -> PackageStats:
     """Write the export ZIP to `out`; open_photo(photo_id) returns the decrypted stored JPEG.
 
     With `options` (model.PackageOptions) the package holds the chosen formats and, without inline
     binaries, each photo is read once. open_thumbnail(photo_id), when given, returns a small stored
-    rendition (the preview) that the PDF's thumbnail is made from instead of decoding the original."""
+    rendition (the preview) that the PDF's thumbnail is made from instead of decoding the original
+    (None: there is none, the original is used)."""
     options = options or PackageOptions()
     with_fhir, with_dicom = FHIR_JPEG in options.formats, DICOM in options.formats
     # pydicom and fpdf2 load here, on the first export, not when a worker starts (cold start).
@@ -120,7 +121,9 @@ def build_export_package(
                 del dicom_jpeg
                 archive.writestr(entry(photo.dicom_name, zipfile.ZIP_STORED), dicom_bytes)
                 del dicom_bytes
-            thumb, width, height = thumbnail_jpeg(open_thumbnail(photo.info.id) if open_thumbnail else data)
+            small = open_thumbnail(photo.info.id) if open_thumbnail else None
+            thumb, width, height = thumbnail_jpeg(small or data)
+            del small
             thumbnails[photo.info.id] = Thumbnail(thumb, width, height)
             del data
 

@@ -304,8 +304,11 @@ def build(services: Any, message: dict) -> str:
     def open_photo(image_id: str) -> bytes:
         return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "original")))
 
-    def open_preview(image_id: str) -> bytes:  # the PDF's thumbnail, from the stored 1600 px preview
-        return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "preview")))
+    def open_preview(image_id: str) -> bytes | None:  # the PDF's thumbnail, from the stored 1600 px preview
+        try:
+            return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "preview")))
+        except NotFound:
+            return None  # none stored: the thumbnail is made from the original
 
     options = package_options(clinics.get_clinic(store, doc["clinicId"]))
     try:
