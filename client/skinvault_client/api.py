@@ -260,7 +260,7 @@ class SkinVaultClient:
         self.request("DELETE", "/me")
 
     def export_account(self) -> bytes:
-        return self.request("GET", "/me/export", accept="application/zip").content
+        return self.download_in_parts("/me/export", accept="application/zip")
 
     # ------------------------------------------------------------------ folders
     def list_folders(self, *, limit: int | None = None, continuation_token: str | None = None) -> Page:

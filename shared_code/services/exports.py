@@ -10,11 +10,7 @@ it is withdrawn (blob deleted) and status and content answer 410.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +22,7 @@ from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
 from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
+from shared_code.services.blob_pipe import upload_while_written
 from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all, read_part
@@ -41,7 +38,6 @@ EXPORT_SCHEMA = {
         "imageIds": {"type": "array", "items": {"type": "string", "maxLength": 100}, "minItems": 1, "maxItems": 1000, "uniqueItems": True},
     },
 }
-CHUNK = 4 * 1024 * 1024
 
 
 __all__ = ["build", "export_blob_name", "export_content", "export_status", "request_export"]
@@ -189,95 +185,6 @@ def package_options(clinic: dict) -> Any:
     return pkg.PackageOptions(formats=formats, inline_binary=bool(clinic.get("exportInlineBinary")))
 
 
-class _Pipe:
-    """The builder's output stream: 4 MiB chunks handed to the uploading thread through a short queue."""
-
-    def __init__(self, chunks: queue.Queue[bytes | None], aborted: threading.Event) -> None:
-        self._chunks, self._aborted = chunks, aborted
-        self._buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self._buffer += data
-        while len(self._buffer) >= CHUNK:
-            self._send(bytes(self._buffer[:CHUNK]))
-            del self._buffer[:CHUNK]
-        return len(data)
-
-    def _send(self, chunk: bytes | None) -> None:
-        while True:
-            if self._aborted.is_set():
-                raise _UploadAborted()
-            try:
-                self._chunks.put(chunk, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def close(self) -> None:
-        if self._buffer:
-            self._send(bytes(self._buffer))
-            self._buffer.clear()
-        self._send(None)
-
-    def flush(self) -> None:
-        pass
-
-
-class _UploadAborted(Exception):
-    pass
-
-
-def _upload_while_built(services: Any, name: str, build_package: Any) -> tuple[Any, Any]:
-    """Build the package in one thread while this one encrypts and uploads what it has written so far
-    (put_encrypted takes an iterator: 4 MiB blocks, one PUT per block, committed at the end). A build
-    failure stops the upload before its commit, so no partial package is ever stored."""
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=3)
-    aborted = threading.Event()
-    outcome: dict[str, Any] = {}
-
-    def builder() -> None:
-        pipe = _Pipe(chunks, aborted)
-        try:
-            outcome["stats"] = build_package(pipe)
-            pipe.close()
-        except _UploadAborted:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - handed to the uploading thread, raised there
-            outcome["error"] = exc
-            aborted.set()
-            with contextlib.suppress(queue.Full):
-                chunks.put_nowait(None)
-
-    def written() -> Iterator[bytes]:
-        while True:
-            try:
-                chunk = chunks.get(timeout=0.5)
-            except queue.Empty:
-                if "error" in outcome or not thread.is_alive():
-                    break
-                continue
-            if chunk is None:
-                break
-            yield chunk
-        if "error" in outcome or "stats" not in outcome:
-            raise _UploadAborted()  # the SDK stops before committing the blocks
-
-    thread = threading.Thread(target=builder, name="export-builder", daemon=True)
-    thread.start()
-    try:
-        stored = services.blobs.put_encrypted(EXPORTS, name, written())
-    except BaseException:
-        aborted.set()
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"] from None
-        raise
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["stats"], stored
-
-
 def build(services: Any, message: dict) -> str:
     """Queue-triggered: build, encrypt and store one export. Idempotent; raises to retry on outages."""
     store, now = services.store, services.clock.now()
@@ -312,9 +219,10 @@ def build(services: Any, message: dict) -> str:
 
     options = package_options(clinics.get_clinic(store, doc["clinicId"]))
     try:
-        # built into the encrypted upload as it is written (one pass, nothing spooled), see _upload_while_built
-        stats, stored = _upload_while_built(
-            services,
+        # built into the encrypted upload as it is written (one pass, nothing spooled), see blob_pipe.py
+        stats, stored = upload_while_written(
+            services.blobs,
+            EXPORTS,
             export_blob_name(patient_id, export_id),
             lambda out: pkg.build_export_package(info, folders, photos, comments, open_photo, out, options=options, open_thumbnail=open_preview),
         )

@@ -53,3 +53,22 @@ def test_a_range_past_the_end_is_416_and_parts_need_the_same_access(scene, clien
     assert client.get(url, token=scene.patient.token, headers={"Range": "bytes=999999999-"}).status == 416
     # no share: a later part is as closed to the clinic as the first
     assert client.get(url, token=scene.doctor.token, headers={"Range": "bytes=100-200"}).status == 404
+
+
+def test_the_patients_own_export_downloads_in_parts_from_a_file_prepared_by_the_first(scene, client):
+    import io
+    import zipfile
+
+    from shared_code.ports import EXPORTS
+
+    folder = scene.folder("Mole")
+    scene.photo(folder)
+    url, token = "/api/me/export", scene.patient.token
+    assert client.get(url, token=token, headers={"Range": "bytes=100-"}).status == 422  # nothing prepared yet
+    data = download_in_parts(client, url, token, part=1000)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "skinvault.json" in archive.namelist()
+        assert any(n.startswith("photos/") for n in archive.namelist())
+    assert (EXPORTS, f"{scene.patient_id}/account-export.zip") in client.services.blobs.blobs
+    assert client.delete("/api/me", token=token).status == 204  # erasure takes the prepared file too
+    assert (EXPORTS, f"{scene.patient_id}/account-export.zip") not in client.services.blobs.blobs
