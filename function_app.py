@@ -7,6 +7,7 @@ from functions import (
     clinic_cases,
     comments,
     dev_tokens,
+    email_verification,
     exports,
     folders,
     health,
@@ -16,9 +17,11 @@ from functions import (
     notifications,
     openapi_doc,
     profile,
+    reconciliation,
     reference_data,
     reminders,
     sharing,
+    studies,
     upload_processing,
     uploads,
 )
@@ -30,6 +33,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 MODULES = (
     health,
     profile,
+    email_verification,
     dev_tokens,
     manage_clinics,
     folders,
@@ -46,6 +50,8 @@ MODULES = (
     exports,
     openapi_doc,
     reference_data,
+    reconciliation,
+    studies,
 )
 for module in MODULES:
     app.register_functions(module.bp)

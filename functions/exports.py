@@ -5,10 +5,10 @@ import logging
 
 import azure.functions as func
 
-from shared_code import bootstrap
+from shared_code import bootstrap, telemetry
 from shared_code.api.http import endpoint, json_response, part_response
 from shared_code.auth.principal import CLINICIAN
-from shared_code.services import exports
+from shared_code.services import exports, research_exports
 
 bp = func.Blueprint()
 log = logging.getLogger("skinvault.functions")
@@ -36,5 +36,8 @@ def get_export_content(call):
 
 @bp.queue_trigger(arg_name="msg", queue_name="export-jobs", connection="STORAGE")
 def build_export(msg: func.QueueMessage) -> None:
-    outcome = exports.build(bootstrap.services(), json.loads(msg.get_body()))
+    job = json.loads(msg.get_body())
+    builder = research_exports.build if research_exports.is_research_job(job) else exports.build  # one queue, two kinds of export
+    with telemetry.resumed(job, "export.build", {"messaging.message.id": msg.id}):  # the requester's trace
+        outcome = builder(bootstrap.services(), job)
     log.info("build_export id=%s outcome=%s", msg.id, outcome)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared_code import telemetry
+from shared_code.adapters.traced import TracedKekProvider, TracedStore, traced
 from shared_code.auth.dev_issuer import DevIssuer
-from shared_code.auth.principal import CLINICIAN, Principal
+from shared_code.auth.principal import CLINICIAN, PATIENT, Principal, patient_id_for
 from shared_code.auth.tokens import HttpJwks, TokenValidator, TrustedIssuer
 from shared_code.config import Settings
+from shared_code.domain.errors import NotFoundError
 from shared_code.ports import (
     EXPORTS,
     IMAGES,
@@ -23,7 +27,7 @@ from shared_code.ports import (
     MetadataStore,
     PatientDataKeys,
 )
-from shared_code.services import clinics
+from shared_code.services import clinics, pending_work
 
 log = logging.getLogger("skinvault.bootstrap")
 
@@ -54,6 +58,8 @@ class Services:
         clinic_ids: tuple[str, ...] = ()
         if identity.kind == CLINICIAN:
             clinic_ids = tuple(clinics.clinic_ids_of_member(self.store, identity.sub))
+        if identity.kind == PATIENT and pending_work.erasure_pending(self.store, patient_id_for(identity.issuer, identity.sub)):
+            raise NotFoundError()  # an account being erased: every request for it answers 404
         return Principal(
             kind=identity.kind, sub=identity.sub, issuer=identity.issuer, name=identity.name, email=identity.email, clinic_ids=clinic_ids
         )
@@ -103,6 +109,9 @@ def build(settings: Settings) -> Services:
             settings.cosmos_endpoint or "", settings.cosmos_database or "skinvault", settings.cosmos_key or azure_credential()
         )
 
+    # spans at the port boundary (ids only); the data keys and blob stores use the traced KEK and store
+    kek, store = TracedKekProvider(kek), TracedStore(store)
+
     # per-patient data keys, wrapped by the KEK, kept in the patient's partition
     from shared_code.adapters.patient_keys import PatientKeyRing
 
@@ -140,17 +149,43 @@ def build(settings: Settings) -> Services:
 
     dev_issuer = DevIssuer.from_settings(settings) if settings.dev_issuer_enabled else None
     validator = build_validator(settings, dev_issuer)
-    return Services(
-        settings=settings,
-        store=store,
-        blobs=blobs,
-        queue=queue,
-        kek=kek,
-        email=email,
-        validator=validator,
-        dev_issuer=dev_issuer,
-        data_keys=data_keys,
+    return instrument(
+        Services(
+            settings=settings,
+            store=store,
+            blobs=blobs,
+            queue=queue,
+            kek=kek,
+            email=email,
+            validator=validator,
+            dev_issuer=dev_issuer,
+            data_keys=data_keys,
+        )
     )
+
+
+def instrument(services: Services) -> Services:
+    """The same services with tracing decorators on the store, blob, queue, KEK and email ports
+    (ports already wrapped stay as they are). The queue decorator carries the trace in each message."""
+    ports = traced(store=services.store, blobs=services.blobs, queue=services.queue, kek=services.kek, email=services.email)
+    return dataclasses.replace(services, **ports)
+
+
+def build_upload_queues(settings: Settings) -> Any:
+    """Queues of the uploads (ingest) account, where the host keeps the blob trigger's poison queue
+    (ops only: the manage CLI). Identity-based in Azure: the account's queue endpoint."""
+    from shared_code.adapters.storage_queue import StorageQueue
+
+    if settings.uploads_connection_string:
+        return StorageQueue.from_connection_string(settings.uploads_connection_string)
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    credential = (
+        ManagedIdentityCredential(client_id=settings.storage_client_id)
+        if settings.storage_client_id
+        else DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    )
+    return StorageQueue.from_identity((settings.uploads_blob_uri or "").replace(".blob.", ".queue."), credential)
 
 
 def build_validator(settings: Settings, dev_issuer: DevIssuer | None) -> TokenValidator:
@@ -162,18 +197,22 @@ def build_validator(settings: Settings, dev_issuer: DevIssuer | None) -> TokenVa
     ):
         if same_issuer and kind == "staff":
             continue
-        keys: Any
         if dev_issuer is not None and issuer == dev_issuer.issuer:
-            keys = dev_issuer  # in-process: the dev issuer's own public key
-        else:
-            keys = HttpJwks(jwks_uri)
-        issuers.append(TrustedIssuer(issuer=issuer, audience=audience, keys=keys, kind=kind))
+            continue  # the dev issuer itself (local settings name it): trusted below, with its own key
+        # A real issuer's keys only ever come from its own JWKS, never from the dev issuer.
+        issuers.append(TrustedIssuer(issuer=issuer, audience=audience, keys=HttpJwks(jwks_uri), kind=kind))
+    if dev_issuer is not None:
+        # its own issuer (loopback only): roles decide clinician/admin, none means patient
+        issuers.append(TrustedIssuer(issuer=dev_issuer.issuer, audience=dev_issuer.audience, keys=dev_issuer, kind="any"))
     return TokenValidator(issuers, clinician_role=settings.clinician_role, admin_role=settings.admin_role)
 
 
 def startup() -> Settings:
-    """Validate settings at start-up so a bad one fails loudly and by name, before any request."""
-    return Settings.from_env()
+    """Validate settings at start-up so a bad one fails loudly and by name, before any request;
+    then set up telemetry (App Insights in Azure; console/file locally when asked; else none)."""
+    settings = Settings.from_env()
+    telemetry.configure(settings)
+    return settings
 
 
 def services() -> Services:

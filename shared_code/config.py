@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared_code.auth.dev_issuer import is_loopback_url
+
 
 class SettingsError(Exception):
     pass
@@ -75,6 +77,17 @@ SPEC: tuple[Setting, ...] = (
     Setting("UPLOAD_URL_MINUTES", "int", description="Lifetime of an upload SAS URL (at most 15)."),
     Setting("NOTIFICATION_WINDOW_MINUTES", "int", description="At most one new-photos email per case per window."),
     Setting("EXPORT_TTL_HOURS", "int", description="How long an export package is kept."),
+    # telemetry (issue 18): traces to Application Insights in Azure, optionally to the console or a file locally
+    Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "str", required=False, description="Application Insights: traces, logs and metrics (Azure)."),
+    Setting(
+        "TRACE_EXPORTER",
+        "choice",
+        required=False,
+        choices=("none", "console", "file"),
+        when=("SKINVAULT_ENVIRONMENT", "local"),
+        description="Local only: print spans to the console or append them to TRACE_FILE (default none).",
+    ),
+    Setting("TRACE_FILE", "str", when=("TRACE_EXPORTER", "file"), description="Local only: file the spans are appended to (JSON lines)."),
 )
 
 _TRUE = {"true", "1", "yes"}
@@ -121,6 +134,9 @@ class Settings:
     notification_window_minutes: int
     export_ttl_hours: int
     running_in_azure: bool
+    applicationinsights_connection_string: str | None = None
+    trace_exporter: str = "none"
+    trace_file: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -172,6 +188,8 @@ class Settings:
         running_in_azure = bool(env.get("WEBSITE_INSTANCE_ID"))
         if raw["DEV_ISSUER_ENABLED"] and running_in_azure:
             raise SettingsError("setting DEV_ISSUER_ENABLED must be false in Azure (WEBSITE_INSTANCE_ID is set)")
+        if raw["DEV_ISSUER_ENABLED"] and (raw["SKINVAULT_ENVIRONMENT"] != "local" or not is_loopback_url(raw["PUBLIC_BASE_URL"])):
+            raise SettingsError("setting DEV_ISSUER_ENABLED needs SKINVAULT_ENVIRONMENT=local and a loopback PUBLIC_BASE_URL (http://127.0.0.1:...)")
 
         return cls(
             environment=raw["SKINVAULT_ENVIRONMENT"],
@@ -212,4 +230,7 @@ class Settings:
             notification_window_minutes=raw["NOTIFICATION_WINDOW_MINUTES"],
             export_ttl_hours=raw["EXPORT_TTL_HOURS"],
             running_in_azure=running_in_azure,
+            applicationinsights_connection_string=raw["APPLICATIONINSIGHTS_CONNECTION_STRING"],
+            trace_exporter=raw["TRACE_EXPORTER"] or "none",
+            trace_file=raw["TRACE_FILE"],
         )

@@ -6,7 +6,7 @@ never see an SDK exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -85,6 +85,12 @@ class MetadataStore(Protocol):
 
     def create(self, container: ContainerSpec, doc: Document) -> Document:
         """Insert; raises Conflict when (partition, id) exists. Returns the doc with `_etag`."""
+
+    def create_under(self, container: ContainerSpec, doc: Document, *, parent_id: str) -> Document:
+        """Create `doc` only while the document `parent_id` exists in the same partition, in one
+        atomic step (a transaction / a transactional batch): a photo is never created in a folder
+        deleted a moment earlier. Raises NotFound (nothing written) when the parent is absent,
+        Conflict as create does."""
 
     def read(self, container: ContainerSpec, partition: str, id: str) -> Document:
         """Point read; raises NotFound."""
@@ -171,6 +177,9 @@ class PatientDataKeys(Protocol):
     def rewrap(self, patient_id: str) -> bool:
         """Rewrap the data key under the KEK's current version; False when it already was (or is absent)."""
 
+    def kek_kid_of(self, patient_id: str) -> str | None:
+        """The kid of the KEK version the data key is wrapped under (None when there is none)."""
+
     def patient_ids(self) -> Iterator[str]:
         """Every patient that has (or had, until shredded) a data key."""
 
@@ -189,6 +198,7 @@ class BlobInfo:
     size: int
     metadata: Mapping[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
+    leased: bool = False  # someone holds a lease on it (an upload SAS lets its holder take one)
 
 
 class BlobStore(Protocol):
@@ -214,6 +224,10 @@ class BlobStore(Protocol):
 
     def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]: ...
 
+    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+        """One page of a listing in name order, and the token for the next (None at the end):
+        sweeps walk a container a bounded page per run."""
+
     def upload_url(self, container: str, name: str, expires_at: datetime) -> str:
         """A SAS URL for exactly this blob: create+write only, valid until expires_at."""
 
@@ -234,6 +248,35 @@ QUEUES = (NOTIFICATIONS_QUEUE, EXPORT_JOBS_QUEUE)
 class MessageQueue(Protocol):
     def send(self, queue: str, message: Mapping[str, Any]) -> None:
         """Enqueue a JSON message (ids only: never patient data)."""
+
+    def ping(self) -> None:
+        """Raises DependencyUnavailable when the queues do not answer."""
+
+
+@dataclass(frozen=True)
+class PoisonedMessage:
+    """A message the host gave up on (moved to `<queue>-poison`); body None when it is not JSON."""
+
+    queue: str
+    message_id: str
+    inserted_on: datetime | None
+    dequeue_count: int
+    body: Mapping[str, Any] | None
+
+
+class PoisonQueues(Protocol):
+    """Ops (the manage CLI): see and re-drive what the poison queues hold."""
+
+    def poisoned(self, queue: str, limit: int = 32) -> list[PoisonedMessage]: ...
+
+    def redrive(self, queue: str, limit: int = 32) -> list[PoisonedMessage]: ...
+
+    def drop_poisoned(self, queue: str, match: Callable[[Mapping[str, Any]], bool], limit: int = 32) -> int: ...
+
+
+# The blob trigger's poison queue (the Functions host's, `webjobs-blobtrigger-poison` on the trigger's
+# own account: the uploads account); as a PoisonQueues queue name, without the "-poison" suffix.
+BLOB_TRIGGER = "webjobs-blobtrigger"
 
 
 @dataclass(frozen=True)

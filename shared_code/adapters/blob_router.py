@@ -54,6 +54,9 @@ class RoutedBlobStore:
     def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]:
         return self._for(container).list(container, prefix)
 
+    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+        return self._for(container).list_page(container, prefix, continuation=continuation, limit=limit)
+
     def upload_url(self, container: str, name: str, expires_at: datetime) -> str:
         return self._for(container).upload_url(container, name, expires_at)
 

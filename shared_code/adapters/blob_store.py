@@ -80,6 +80,7 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob import (
     BlobClient,
+    BlobLeaseClient,
     BlobProperties,
     BlobSasPermissions,
     BlobServiceClient,
@@ -288,7 +289,19 @@ def _info(props: BlobProperties, name: str | None = None) -> BlobInfo:
         size=props.size,
         metadata=_user_metadata(props.metadata),
         created_at=getattr(props, "creation_time", None) or props.last_modified,
+        leased=_is_leased(props),
     )
+
+
+def _is_leased(props: BlobProperties) -> bool:
+    lease = getattr(props, "lease", None)
+    return getattr(lease, "state", None) in ("leased", "breaking")
+
+
+def _is_lease_error(exc: AzureError) -> bool:
+    """LeaseIdMissing (412) on a delete; LeaseNotPresentWithLeaseOperation (409) on a break."""
+    code = str(getattr(exc, "error_code", "") or "")
+    return isinstance(exc, HttpResponseError) and exc.status_code in (409, 412) and "lease" in code.lower()
 
 
 class _Envelope:
@@ -664,28 +677,59 @@ class AzureBlobStore:
         return _info(props, name)
 
     def delete(self, container: str, name: str) -> None:
-        try:
-            _call(lambda: self._blob(container, name).delete_blob(delete_snapshots="include"))
-        except NotFound:
-            pass
+        self._delete_blob(self._blob(container, name))
 
     def delete_prefix(self, container: str, prefix: str) -> int:
         if not prefix:
             raise ValueError("refusing to delete a whole container: give a prefix")
         deleted = 0
         for item in list(self.list(container, prefix)):
-            try:
-                _call(lambda item=item: self._blob(container, item.name).delete_blob(delete_snapshots="include"))
+            if self._delete_blob(self._blob(container, item.name)):
                 deleted += 1
-            except NotFound:
-                pass
         return deleted
+
+    @staticmethod
+    def _delete_blob(blob: BlobClient) -> bool:
+        """Delete one blob (and its snapshots); False when it was not there.
+
+        Anyone holding an upload SAS (write permission) can take an infinite lease on that blob,
+        and a leased blob refuses deletion (412 LeaseIdMissing). We own the account, so a lease
+        never stops a delete: the lease is broken at once and the delete repeated.
+        """
+        for attempt in range(3):
+            try:
+                blob.delete_blob(delete_snapshots="include")
+                return True
+            except ResourceNotFoundError:
+                return False
+            except AzureError as exc:
+                if attempt == 2 or not _is_lease_error(exc):
+                    raise _map_error(exc) from None
+            try:
+                BlobLeaseClient(blob).break_lease(lease_break_period=0)
+            except ResourceNotFoundError:
+                return False
+            except AzureError as exc:
+                if not _is_lease_error(exc):  # "no lease to break": someone released it meanwhile
+                    raise _map_error(exc) from None
+        return False  # not reached
 
     def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]:
         client = self._service.get_container_client(container)
         try:
             for props in client.list_blobs(name_starts_with=prefix or None, include=["metadata"]):
                 yield _info(props)
+        except AzureError as exc:
+            raise _map_error(exc, what="container not found") from None
+
+    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+        client = self._service.get_container_client(container)
+        try:
+            pages = client.list_blobs(name_starts_with=prefix or None, include=["metadata"], results_per_page=limit).by_page(
+                continuation_token=continuation
+            )
+            items = [_info(props) for props in next(pages, [])]
+            return items, pages.continuation_token or None
         except AzureError as exc:
             raise _map_error(exc, what="container not found") from None
 

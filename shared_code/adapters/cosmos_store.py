@@ -157,6 +157,25 @@ class CosmosMetadataStore:
             proxy = self._container(container)
             return _clean(proxy.create_item(body))
 
+    def create_under(self, container: ContainerSpec, doc: Document, *, parent_id: str) -> Document:
+        """Create, then read the parent in the same partition; if it is gone, delete the child
+        again and raise NotFound. With the deleters' order (the parent document first, then a query
+        for its children) a child is always either seen by the deleter or removed here. (A
+        transactional batch [read parent, create child] would do it in one round trip on Azure, but
+        the emulator the contract suite runs against accepts only create operations in a batch.)"""
+        _partition, doc_id, body = prepare_document(container, doc)
+        check_id(parent_id, "parent_id")
+        created = self.create(container, body)
+        try:
+            self.read(container, created[container.partition_key], parent_id)
+        except NotFound:
+            try:
+                self.delete(container, created[container.partition_key], doc_id)
+            except NotFound:
+                pass
+            raise
+        return created
+
     def read(self, container: ContainerSpec, partition: str, id: str) -> Document:
         check_partition(partition)
         check_id(id)

@@ -57,6 +57,7 @@ DEFAULT_INDEXES: tuple[tuple[str, ...], ...] = (
     # equality fields first, then the field the query orders by (the services' hot paths)
     ("type", "folderId", "capturedAt"),  # a patient's images of a folder by capture time
     ("type", "folderId", "status", "capturedAt"),  # a clinician's view: ready images only
+    ("type", "status", "uploadedAt"),  # a patient's upload sessions still pending (quota)
     ("type", "createdAt"),  # folders, comments of a patient
     ("type", "grantedAt"),  # a patient's shares, newest first
     ("type", "clinicId", "grantedAt"),  # a patient's shares with one clinic
@@ -112,6 +113,8 @@ class SqliteMetadataStore:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000)
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            # deleted documents are overwritten with zeros, not left in free pages for a file copy to find
+            conn.execute("PRAGMA secure_delete = ON")
             if not self._memory:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
@@ -217,6 +220,20 @@ class SqliteMetadataStore:
             raise Conflict(f"{container.name}/{doc_id} already exists") from None
         return {**body, ETAG: etag}
 
+    def create_under(self, container: ContainerSpec, doc: Document, *, parent_id: str) -> Document:
+        partition, doc_id, body = prepare_document(container, doc)
+        check_id(parent_id, "parent_id")
+        etag = _new_etag()
+        table = _table(container)
+        try:
+            with self._write() as conn:
+                if conn.execute(f"SELECT 1 FROM {table} WHERE partition = ? AND id = ?", (partition, parent_id)).fetchone() is None:  # noqa: S608
+                    raise NotFound(f"{container.name}/{parent_id}")
+                conn.execute(f"INSERT INTO {table} (partition, id, etag, body) VALUES (?, ?, ?, ?)", (partition, doc_id, etag, _dump(body)))  # noqa: S608
+        except sqlite3.IntegrityError:
+            raise Conflict(f"{container.name}/{doc_id} already exists") from None
+        return {**body, ETAG: etag}
+
     def read(self, container: ContainerSpec, partition: str, id: str) -> Document:
         check_partition(partition)
         check_id(id)
@@ -260,9 +277,14 @@ class SqliteMetadataStore:
             conn.execute(f"DELETE FROM {table} WHERE partition = ? AND id = ?", (partition, id))  # noqa: S608
 
     def delete_partition(self, container: ContainerSpec, partition: str) -> int:
+        """Account erasure: the rows go, their pages are zeroed (secure_delete) and the write-ahead
+        log, which still holds earlier copies of those pages, is checkpointed and truncated."""
         check_partition(partition)
         with self._conn() as conn:
-            return conn.execute(f"DELETE FROM {_table(container)} WHERE partition = ?", (partition,)).rowcount  # noqa: S608
+            deleted = conn.execute(f"DELETE FROM {_table(container)} WHERE partition = ?", (partition,)).rowcount  # noqa: S608
+            if not self._memory:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return deleted
 
     # ------------------------------------------------------------ queries
     def query(

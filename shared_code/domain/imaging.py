@@ -215,11 +215,15 @@ def process_photo(
     if len(data) > max_bytes:
         raise ImageRejected(TOO_LARGE, f"{len(data)} bytes > {max_bytes}")
     fmt = detect_format(data)
+    # From here on only `held` refers to the bytes, so a path can let go of them as soon as it has
+    # what it needs (a caller passing them inline keeps no reference of its own).
+    held = [data]
+    del data
     if fmt == "jpeg":
-        return _process_jpeg(data, max_pixels, thresholds)
+        return _process_jpeg(held, max_pixels, thresholds)
     if fmt == "png":
-        return _process_png(data, max_pixels, thresholds)
-    return _process_heic(data, max_pixels, thresholds)
+        return _process_png(held.pop(), max_pixels, thresholds)
+    return _process_heic(held.pop(), max_pixels, thresholds)
 
 
 def prepare_for_upload(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
@@ -347,8 +351,8 @@ def laplacian_variance(grey: Image.Image) -> float:
 # --- pipelines ------------------------------------------------------------------------------------
 
 
-def _process_jpeg(data: bytes, max_pixels: int, thresholds: QualityThresholds) -> ProcessedPhoto:
-    parts = _parse_jpeg(data)
+def _process_jpeg(held: list[bytes], max_pixels: int, thresholds: QualityThresholds) -> ProcessedPhoto:
+    parts = _parse_jpeg(held.pop())  # the upload's bytes are released once the stripped copy exists
     _check_pixels(parts.width, parts.height, max_pixels)
     facts = _exif_facts(parts.exif)
     image = _open(parts.stripped, ["JPEG"], max_pixels)
@@ -361,9 +365,15 @@ def _process_jpeg(data: bytes, max_pixels: int, thresholds: QualityThresholds) -
         working, icc = _to_rgb(image)
         original, width, height = parts.stripped, full_size[0], full_size[1]
     else:
+        # Full size, turned upright and re-encoded. Memory: each intermediate is released as soon
+        # as the next exists (a 21 MP photo is 61 MiB of pixels per copy), so at most two copies
+        # of the pixels are alive, and only while the one turns into the other.
         _load(image)
-        working, icc = _to_rgb(image)
-        working = _orient(working, facts.orientation)
+        del parts  # the decoder is done with the stripped bytes
+        pixels, icc = _to_rgb(image)
+        held = [pixels]
+        del image, pixels  # `held` is the only reference: the source goes while the turned copy is made
+        working = _orient_releasing(held, facts.orientation)
         original = _encode_jpeg(working, ORIGINAL_QUALITY, icc)
         width, height = working.size
     return _finish(working, icc, original, width, height, facts, "jpeg", not lossless, thresholds)
@@ -377,8 +387,10 @@ def _process_png(data: bytes, max_pixels: int, thresholds: QualityThresholds) ->
     facts = _exif_facts(png.exif)
     image = _open(data, ["PNG"], max_pixels)
     _load(image)
-    working, icc = _to_rgb(image)
-    working = _orient(working, facts.orientation)
+    pixels, icc = _to_rgb(image)
+    held = [pixels]
+    del image, pixels
+    working = _orient_releasing(held, facts.orientation)
     original = _encode_jpeg(working, ORIGINAL_QUALITY, icc)
     return _finish(working, icc, original, working.width, working.height, facts, "png", True, thresholds)
 
@@ -775,6 +787,57 @@ def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 def _orient(image: Image.Image, orientation: int) -> Image.Image:
     method = _TRANSPOSE.get(orientation)
     return image.transpose(method) if method is not None else image
+
+
+_ORIENT_BAND_ROWS = 64
+
+
+def _orient_releasing(held: list[Image.Image], orientation: int) -> Image.Image:
+    """The same pixels as ``_orient(image, orientation)`` for the one image in `held` (taken out of
+    it: the caller keeps no other reference), without ever holding two full copies. Pillow keeps
+    RGB at 4 bytes a pixel, so a 21 MP photo is 81 MiB a copy. The source is cut into bands of
+    rows; each band is turned and kept as packed RGB bytes (3 bytes a pixel); the source is
+    released; then the turned image is assembled band by band, each band's bytes dropped once
+    pasted. Peak: one copy plus the packed bytes (about 1.75 copies) instead of two copies."""
+    image = held.pop()
+    method = _TRANSPOSE.get(orientation)
+    if method is None or image.mode != "RGB":
+        return _orient(image, orientation)
+    width, height = image.size
+    bands: list[tuple[tuple[int, int], tuple[int, int, int, int], bytes | None]] = []
+    for top in range(0, height, _ORIENT_BAND_ROWS):
+        bottom = min(height, top + _ORIENT_BAND_ROWS)
+        turned = image.crop((0, top, width, bottom)).transpose(method)
+        bands.append((turned.size, _turned_box(method, width, height, (0, top, width, bottom)), turned.tobytes()))
+        del turned
+    size = (height, width) if method in _SWAPS_SIDES else (width, height)
+    info = image.info
+    del image  # the last reference to the source: its pixels go now
+    result = Image.new("RGB", size)
+    for index, (band_size, box, packed) in enumerate(bands):
+        assert packed is not None
+        result.paste(Image.frombytes("RGB", band_size, packed), box)
+        bands[index] = (band_size, box, None)
+        del packed
+    result.info.update(info)
+    return result
+
+
+_SWAPS_SIDES = {Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270, Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE}
+
+
+def _turned_box(method: Image.Transpose, width: int, height: int, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Where the pixels of `box` in a width x height image land once the image is transposed."""
+    x0, y0, x1, y1 = box
+    return {
+        Image.Transpose.FLIP_LEFT_RIGHT: (width - x1, y0, width - x0, y1),
+        Image.Transpose.FLIP_TOP_BOTTOM: (x0, height - y1, x1, height - y0),
+        Image.Transpose.ROTATE_180: (width - x1, height - y1, width - x0, height - y0),
+        Image.Transpose.ROTATE_90: (y0, width - x1, y1, width - x0),
+        Image.Transpose.ROTATE_270: (height - y1, x0, height - y0, x1),
+        Image.Transpose.TRANSPOSE: (y0, x0, y1, x1),
+        Image.Transpose.TRANSVERSE: (height - y1, width - x1, height - y0, width - x0),
+    }[method]
 
 
 def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared_code.domain.email_address import check_email_address
 from shared_code.domain.errors import RuleViolation
 from shared_code.domain.nhs_number import is_valid_nhs_number
 
@@ -57,9 +58,7 @@ def validate_profile_update(body: dict, today: date) -> dict:
         changes["nhsNumber"] = nhs
     if "email" in body:
         email = body["email"]
-        if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
-            raise RuleViolation("email must be an email address.")
-        changes["email"] = email
+        changes["email"] = check_email_address(email) if email is not None else None
     return changes
 
 

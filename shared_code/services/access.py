@@ -14,7 +14,7 @@ from shared_code.auth.principal import CLINICIAN, PATIENT, Principal
 from shared_code.domain.errors import NotFoundError
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
 from shared_code.ports import LOOKUPS, PATIENTS, Conflict, MetadataStore, NotFound
-from shared_code.services import audit, paging
+from shared_code.services import audit, paging, pending_work
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ def owner_of(store: MetadataStore, kind: str, item_id: str) -> dict:
 
 
 def active_share(store: MetadataStore, patient_id: str, clinic_ids: tuple[str, ...], now: Any, folder_id: str | None = None) -> dict | None:
+    if not clinic_ids or pending_work.erasure_pending(store, patient_id):
+        return None  # an account being erased is shared with no one, from the moment it was asked
     for clinic_id in clinic_ids:
         page = store.query(PATIENTS, patient_id, where={"type": "share", "clinicId": clinic_id}, order_by="grantedAt", descending=True, limit=50)
         for share in page.items:

@@ -1,7 +1,8 @@
 """Patient control over the whole account: download everything, or erase everything.
 
 Erasure removes every blob in every container and all metadata, and ends every share. The audit
-trail of who accessed what stays (it holds ids, never images, notes or names).
+trail of who accessed what stays (it holds ids, never images, notes or names). It is a durable job
+(services/pending_work.py): once asked for, the account answers 404 and the job runs until done.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from shared_code.domain.common import iso
 from shared_code.domain.errors import RuleViolation
 from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.ports import BLOB_CONTAINERS, CLINICS, EXPORTS, IMAGES, PATIENTS, NotFound
-from shared_code.services import access, comments, keys, paging, profile, reminders, sharing
+from shared_code.services import access, comments, deletion, keys, paging, pending_work, profile, reminders, sharing, studies
 from shared_code.services.blob_pipe import upload_while_written
 from shared_code.services.library import folder_view, image_blob_name, image_view
 from shared_code.services.plaintext import read_part
@@ -97,21 +98,44 @@ def _safe(name: str) -> str:
 
 
 def erase(services: Any, user: Principal) -> None:
-    store, blobs, pid = services.store, services.blobs, user.patient_id
+    """Erase the account: a durable job, finished now if everything answers, else by the timer.
+
+    1. Record the erasure job. It is also the mark: from then on every request for the account
+       answers 404 (the patient's own requests at sign-in, clinicians' reads through any share).
+       If this write fails, nothing has happened and the 503 says so truthfully.
+    2. The rest, retried until nothing is left (finish_erasure). A failure here is logged and the
+       patient is still told the account is erased: the job finishes it in the background.
+    """
+    pid = user.patient_id
+    # 1. the job, which is also the mark (a failure here is an honest 503: nothing has happened)
+    item = pending_work.record(services.store, pending_work.ERASE_ACCOUNT, pid, pid, services.clock.now() + deletion.RETRY_AFTER)
+    # 2. everything else, now if every dependency answers, else by the reconciliation timer
+    deletion.finish_now(services, item, lambda: finish_erasure(services, pid))
+
+
+def finish_erasure(services: Any, pid: str) -> None:
+    """Everything of the account but the audit trail (idempotent; raises when a step fails).
+
+    Metadata before blobs: an upload processed meanwhile finds its photo gone and deletes what it
+    wrote, and the blobs step below removes anything written before that.
+    """
+    store, blobs = services.store, services.blobs
     keys.shred_patient_key(services, pid)  # first: from here no blob of theirs decrypts, backups included
-    sharing.end_all_shares(services, pid)
-    for container in BLOB_CONTAINERS:
-        blobs.delete_prefix(container, f"{pid}/")
-    # clinic-side cases go too (the worklist must not keep a ghost of the patient)
+    # clinic-side cases first (the worklist must not keep a ghost of the patient), then the shares
     for share in _all(store, pid, "share", order_by="grantedAt"):
         try:
             store.delete(CLINICS, share["clinicId"], sharing.case_id_for(share["clinicId"], pid))
         except NotFound:
-            pass  # a second share to the same clinic: its case is gone already
+            pass  # a second share to the same clinic, or a retry: its case is gone already
+    sharing.end_all_shares(services, pid)
     for doc_type, kind in (("image", "img"), ("folder", "fld"), ("export", "exp")):
         for doc in _all(store, pid, doc_type):
             access.forget_owner(store, kind, doc["id"])
     for reminder in _all(store, pid, "reminder", order_by="nextDueAt"):
         reminders.forget(store, pid, reminder["folderId"])
+    studies.forget_patient(services, pid)  # research participant records lose the link to the account
     store.delete_partition(PATIENTS, pid)
+    for container in BLOB_CONTAINERS:
+        blobs.delete_prefix(container, f"{pid}/")
+    keys.shred_patient_key(services, pid)  # again: a late processing step may have made a new data key (idempotent)
     log.info("account erased patient_id=%s", pid)

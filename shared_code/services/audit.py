@@ -33,6 +33,11 @@ ACTIONS = {
     "comment-withdrawn": "withdrew a comment posted in error",
     "noted": "added an internal note to your case",
     "invitation-accepted": "You accepted a request for photos from",
+    "study-enrolled": "You joined a research study run by",
+    "study-withdrawn": "You left a research study run by",
+    "research-viewed-participants": "saw your pseudonymised study record",
+    "research-viewed-photo": "viewed a study photo",
+    "research-exported": "included your pseudonymised photos in a research export",
 }
 
 
@@ -89,10 +94,14 @@ def read_trail(store: MetadataStore, patient_id: str, limit: int, continuation: 
             if key not in names:
                 names[key] = clinics.member_name(store, key[0], rec["actorId"])
             who = names[key]
+        elif rec["actorKind"] == "researcher":
+            from shared_code.services.studies import researcher_name  # studies records through this module
+
+            who = researcher_name(store, rec["actorId"])
         elif rec["actorKind"] == "system":
             who = "SkinVault"
         phrase = ACTIONS.get(rec["action"], rec["action"])
-        summary = f"{phrase} {clinic_name}" if rec["actorKind"] != "clinician" else f"{who} ({clinic_name}) {phrase}"
+        summary = f"{phrase} {clinic_name}" if rec["actorKind"] not in ("clinician", "researcher") else f"{who} ({clinic_name}) {phrase}"
         items.append(
             {
                 "id": rec["id"],

@@ -16,12 +16,12 @@ from typing import Any
 
 from shared_code import export_package as pkg
 from shared_code.auth.principal import CLINICIAN, Principal
-from shared_code.domain.common import iso, new_id, parse_instant
+from shared_code.domain.common import is_valid_id, iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
-from shared_code.services import access, audit, cases, clinics, concurrency, paging, profile
+from shared_code.services import access, audit, cases, clinics, concurrency, paging, pending_work, profile
 from shared_code.services.blob_pipe import upload_while_written
 from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
@@ -38,6 +38,7 @@ EXPORT_SCHEMA = {
         "imageIds": {"type": "array", "items": {"type": "string", "maxLength": 100}, "minItems": 1, "maxItems": 1000, "uniqueItems": True},
     },
 }
+EXPORT_STUCK_AFTER = timedelta(minutes=30)  # 100 photos of 5 MB build in about a minute
 
 
 __all__ = ["build", "export_blob_name", "export_content", "export_status", "request_export"]
@@ -89,6 +90,8 @@ def request_export(services: Any, user: Principal, body: dict) -> dict:
         "sizeBytes": None,
     }
     access.register_owner(store, "exp", export_id, patient_id)
+    # Due when any export has long finished: the reconciliation timer ends one still queued/running.
+    pending_work.record(store, pending_work.EXPORT, patient_id, export_id, now + EXPORT_STUCK_AFTER)
     store.create(PATIENTS, doc)
     audit.by_clinician(store, now, patient_id, user.sub, "export-requested", clinic_id, ("export", export_id))
     services.queue.send(EXPORT_JOBS_QUEUE, {"exportId": export_id, "patientId": patient_id})
@@ -188,11 +191,17 @@ def package_options(clinic: dict) -> Any:
 def build(services: Any, message: dict) -> str:
     """Queue-triggered: build, encrypt and store one export. Idempotent; raises to retry on outages."""
     store, now = services.store, services.clock.now()
-    patient_id, export_id = str(message.get("patientId", "")), str(message.get("exportId", ""))
+    patient_id, export_id = message.get("patientId"), message.get("exportId")
+    if not is_valid_id(patient_id) or not is_valid_id(export_id):  # checked against the store below; junk never reaches it
+        log.warning("export job dropped reason=malformed-ids")
+        return "gone"
     try:
         doc = store.read(PATIENTS, patient_id, export_id)
     except NotFound:
         return "gone"  # the patient erased their account meanwhile
+    if doc.get("type") != "export":
+        log.warning("export job dropped reason=not-an-export export_id=%s", export_id)
+        return "gone"
     if doc["status"] in ("ready", "failed", WITHDRAWN):
         return doc["status"]
     doc = _set(services, doc, status="running")

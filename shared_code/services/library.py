@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from shared_code import telemetry
 from shared_code.auth.principal import PATIENT, Principal
 from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import iso, new_id, public_view
@@ -12,11 +13,13 @@ from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
-from shared_code.services import access, case_summary, paging
+from shared_code.services import access, case_summary, concurrency, deletion, paging, pending_work, quotas
+from shared_code.services.deletion import upload_blob_name
 from shared_code.services.export_scope import end_exports_out_of_scope
 from shared_code.services.plaintext import read_all, read_part
 
 RENDITIONS = ("original", "thumbnail", "preview")
+UPLOAD_SETTLE_TIME = timedelta(minutes=10)  # after the upload link expires, before the timer looks
 
 
 # ----------------------------------------------------------------------------- folders
@@ -32,6 +35,7 @@ def folder_view(doc: dict) -> dict:
 def create_folder(services: Any, user: Principal, body: dict) -> dict:
     now = services.clock.now()
     fields = clean_folder_fields(body, now.date())
+    quotas.check_new_folder(services, user.patient_id)
     folder_id = new_id("fld")
     doc = {
         "id": folder_id,
@@ -65,14 +69,17 @@ def get_folder(services: Any, user: Principal, folder_id: str) -> dict:
     return folder_view(folder)
 
 
-def update_folder(services: Any, user: Principal, folder_id: str, body: dict, if_match: str | None) -> dict:
+def update_folder(services: Any, user: Principal, folder_id: str, body: dict, if_match: concurrency.IfMatch) -> dict:
     folder, _ = access.folder_for(services, user, folder_id)
     if user.kind != PATIENT:
         raise NotFoundError()
     fields = clean_folder_fields(body, services.clock.now().date())
-    folder.update(fields)
-    folder["updatedAt"] = iso(services.clock.now())
-    updated = services.store.replace(PATIENTS, folder, if_match=if_match or folder["_etag"])
+
+    def change(doc: dict) -> None:
+        doc.update(fields)
+        doc["updatedAt"] = iso(services.clock.now())
+
+    updated = concurrency.modify_if_match(services.store, PATIENTS, folder, change, if_match)
     case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())  # the worklist shows folder names
     return folder_view(updated)
 
@@ -81,19 +88,12 @@ def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
     folder, _ = access.folder_for(services, user, folder_id)
     if user.kind != PATIENT:
         raise NotFoundError()
-    for image in paging.fetch_all(services.store, PATIENTS, user.patient_id, where={"type": "image", "folderId": folder_id}, order_by="capturedAt"):
-        _delete_image_everywhere(services, image)
-    services.store.delete(PATIENTS, user.patient_id, folder_id)
-    access.forget_owner(services.store, "fld", folder_id)
+    deletion.delete_folder(services, user.patient_id, folder["id"])
     case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())
     end_exports_out_of_scope(services, user.patient_id)
 
 
 # ----------------------------------------------------------------------------- uploads
-def upload_blob_name(patient_id: str, image_id: str) -> str:
-    return f"{patient_id}/{image_id}"
-
-
 def image_blob_name(patient_id: str, image_id: str, rendition: str) -> str:
     return f"{patient_id}/{image_id}/{rendition}.jpg"
 
@@ -106,6 +106,7 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
     settings = services.settings
     content_type = check_upload_request(body["contentType"], body["sizeBytes"], settings.max_upload_bytes)
     captured = check_captured_at(body["capturedAt"], now) if body.get("capturedAt") else None
+    quotas.take_upload_session(services, user.patient_id, now)
     image_id = new_id("img")
     expires = now + timedelta(minutes=settings.upload_url_minutes)
     url = services.blobs.upload_url(UPLOADS, upload_blob_name(user.patient_id, image_id), expires)
@@ -129,9 +130,18 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
         "width": None,
         "height": None,
         "quality": None,
+        # the trace of this request, continued by the upload trigger (issue 18); ids only
+        "traceContext": telemetry.trace_context() or None,
     }
+    # Due when the link has long expired: the timer then re-drives or rejects a photo still pending.
+    pending_work.record(services.store, pending_work.UPLOAD, user.patient_id, image_id, expires + UPLOAD_SETTLE_TIME)
     access.register_owner(services.store, "img", image_id, user.patient_id, folder["id"])
-    services.store.create(PATIENTS, doc)
+    try:
+        # One atomic step with the folder check: a folder deleted a moment ago gets no new photo.
+        services.store.create_under(PATIENTS, doc, parent_id=folder["id"])
+    except NotFound:
+        access.forget_owner(services.store, "img", image_id)
+        raise NotFoundError() from None
     return {"uploadId": image_id, "uploadUrl": url, "expiresAt": iso(expires), "encryption": upload_key(services)}
 
 
@@ -146,7 +156,7 @@ def upload_key(services: Any) -> dict:
 
 # ----------------------------------------------------------------------------- images
 def image_view(doc: dict) -> dict:
-    view = public_view(doc, drop=("declaredContentType", "declaredSizeBytes", "rejectionCode", "sourceEtag", "blobs"))
+    view = public_view(doc, drop=("declaredContentType", "declaredSizeBytes", "rejectionCode", "sourceEtag", "blobs", "traceContext"))
     view["id"] = doc["id"]
     view["etag"] = doc.get("_etag")
     return view
@@ -166,46 +176,42 @@ def get_image(services: Any, user: Principal, image_id: str) -> dict:
     return image_view(image)
 
 
-def update_image(services: Any, user: Principal, image_id: str, body: dict, if_match: str | None) -> dict:
+def update_image(services: Any, user: Principal, image_id: str, body: dict, if_match: concurrency.IfMatch) -> dict:
     if user.kind != PATIENT:
         raise NotFoundError()
     image, _ = access.image_for(services, user, image_id)
     now = services.clock.now()
+    fields: dict[str, Any] = {}
     for key, value in body.items():
         if key == "capturedAt":
-            image["capturedAt"] = check_captured_at(value, now)
-            image["capturedAtSource"] = "patient"
+            fields["capturedAt"] = check_captured_at(value, now)
+            fields["capturedAtSource"] = "patient"
         else:
-            image[key] = value.strip() or None if isinstance(value, str) else value
-    image["updatedAt"] = iso(now)
-    return image_view(services.store.replace(PATIENTS, image, if_match=if_match or image["_etag"]))
+            fields[key] = value.strip() or None if isinstance(value, str) else value
+    fields["updatedAt"] = iso(now)
+    return image_view(concurrency.modify_if_match(services.store, PATIENTS, image, lambda doc: doc.update(fields), if_match))
 
 
 def delete_image(services: Any, user: Principal, image_id: str) -> None:
     if user.kind != PATIENT:
         raise NotFoundError()
     image, _ = access.image_for(services, user, image_id)
-    _delete_image_everywhere(services, image)
+    deletion.delete_image(services, image["patientId"], image["id"])
     case_summary.image_gone(services.store, image, services.clock.now())
     end_exports_out_of_scope(services, user.patient_id)
-
-
-def _delete_image_everywhere(services: Any, image: dict) -> None:
-    pid, iid = image["patientId"], image["id"]
-    services.blobs.delete(UPLOADS, upload_blob_name(pid, iid))
-    services.blobs.delete_prefix(IMAGES, f"{pid}/{iid}/")
-    try:
-        services.store.delete(PATIENTS, pid, iid)
-    except NotFound:
-        pass
-    access.forget_owner(services.store, "img", iid)
 
 
 def image_content(services: Any, user: Principal, image_id: str, size: str) -> tuple[bytes, str]:
     image, acc = access.image_for(services, user, image_id, action="viewed-image-content")
     if image.get("status") != "ready":
         raise RuleViolation("This photo is not ready to view." if image.get("status") == "pending" else "This photo was not accepted.")
-    data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
+    try:
+        data = read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(acc.patient_id, image_id, size)))
+    except NotFound:
+        # A ready photo without this rendition: the timer makes it again from the original, or
+        # marks the photo lost, at its next run (a point on the work list, not a scan).
+        pending_work.record(services.store, pending_work.CHECK_RENDITIONS, acc.patient_id, image_id, services.clock.now())
+        raise
     captured = (image.get("capturedAt") or "")[:10]
     return data, f"skinvault-{captured}-{size}.jpg"
 

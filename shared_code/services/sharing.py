@@ -164,14 +164,26 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
 
 
 def _end(services: Any, share: dict, now: Any, *, reason: str) -> dict:
+    return _end_once(services, share, now, reason=reason)[0]
+
+
+def _end_once(services: Any, share: dict, now: Any, *, reason: str) -> tuple[dict, bool]:
+    """End a share; (the stored share, whether this call ended it). Of concurrent callers exactly
+    one ends it, so exactly one writes what follows (the audit record)."""
+    ended_here = False
+
     def change(doc: dict) -> bool | None:
+        nonlocal ended_here
+        ended_here = False  # decided afresh on every attempt: a lost race re-reads
         if doc.get("revokedAt"):
             return False
         doc.update({"revokedAt": iso(now), "endReason": reason})
+        ended_here = True
         return None
 
     # raises PreconditionFailed rather than report an end that was not stored
-    return concurrency.modify(services.store, PATIENTS, share, change) or share
+    stored = concurrency.modify(services.store, PATIENTS, share, change)
+    return (stored or share), ended_here and stored is not None
 
 
 def revoke(services: Any, user: Principal, share_id: str) -> dict:
@@ -183,10 +195,11 @@ def revoke(services: Any, user: Principal, share_id: str) -> dict:
     if share.get("type") != "share":
         raise NotFoundError()
     if share_state(share, now) == ACTIVE:
-        share = _end(services, share, now, reason="revoked")
-        end_exports_out_of_scope(services, user.patient_id)
-        _close_case_if_no_share(services, share["clinicId"], user.patient_id, now, ended_by_patient=True)
-        audit.by_patient(store, now, user.patient_id, "share-revoked", share["clinicId"], ("share", share_id))
+        share, ended_here = _end_once(services, share, now, reason="revoked")
+        if ended_here:  # two revokes at once: one audit record, by whichever ended it
+            end_exports_out_of_scope(services, user.patient_id)
+            _close_case_if_no_share(services, share["clinicId"], user.patient_id, now, ended_by_patient=True)
+            audit.by_patient(store, now, user.patient_id, "share-revoked", share["clinicId"], ("share", share_id))
     return share_view(share, now)
 
 
@@ -269,8 +282,7 @@ def end_all_shares(services: Any, patient_id: str) -> None:
     """Account erasure: end every share (the audit trail keeps the record)."""
     now = services.clock.now()
     for share in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "share"}, order_by="grantedAt"):
-        if share_state(share, now) == ACTIVE:
-            _end(services, share, now, reason="account-erased")
+        if share_state(share, now) == ACTIVE and _end_once(services, share, now, reason="account-erased")[1]:
             audit.by_patient(services.store, now, patient_id, "share-revoked", share["clinicId"], ("share", share["id"]))
         _close_case_if_no_share(services, share["clinicId"], patient_id, now)
 

@@ -86,6 +86,12 @@ class FakeBlobStore:
             if c == container and n.startswith(prefix):
                 yield BlobInfo(name=n, etag="etag", size=len(data), metadata=meta)
 
+    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+        items = [i for i in self.list(container, prefix) if continuation is None or i.name > continuation]
+        more = len(items) > limit
+        items = items[:limit]
+        return items, (items[-1].name if more else None)
+
     def upload_url(self, container: str, name: str, expires_at: datetime) -> str:
         self._check()
         return f"https://fake.blob.local/{container}/{name}?se={expires_at.isoformat()}&sp=cw&sig=fake"
@@ -97,9 +103,15 @@ class FakeBlobStore:
 @dataclass
 class FakeQueue:
     messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    available: bool = True
 
     def send(self, queue: str, message: Mapping[str, Any]) -> None:
+        self.ping()
         self.messages.append((queue, dict(message)))
+
+    def ping(self) -> None:
+        if not self.available:
+            raise DependencyUnavailable("queue", "fake outage")
 
     def take(self, queue: str) -> list[dict[str, Any]]:
         mine = [m for q, m in self.messages if q == queue]

@@ -65,6 +65,17 @@ class FakeMetadataStore:
                 raise Conflict(f"{container.name}/{doc_id} already exists")
             return self._put(table, partition, doc_id, body)
 
+    def create_under(self, container: ContainerSpec, doc: Document, *, parent_id: str) -> Document:
+        partition, doc_id, body = prepare_document(container, doc)
+        check_id(parent_id, "parent_id")
+        with self._lock:
+            table = self._table(container)
+            if (partition, parent_id) not in table:
+                raise NotFound(f"{container.name}/{parent_id}")
+            if (partition, doc_id) in table:
+                raise Conflict(f"{container.name}/{doc_id} already exists")
+            return self._put(table, partition, doc_id, body)
+
     def read(self, container: ContainerSpec, partition: str, id: str) -> Document:
         check_partition(partition)
         check_id(id)

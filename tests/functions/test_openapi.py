@@ -27,7 +27,7 @@ from functions.dev_tokens import TOKEN_SCHEMA
 from shared_code.domain.library import FOLDER_CREATE_SCHEMA, FOLDER_PATCH_SCHEMA, IMAGE_PATCH_SCHEMA, UPLOAD_SCHEMA
 from shared_code.domain.profile import PROFILE_SCHEMA
 from shared_code.ports import EXPORT_JOBS_QUEUE
-from shared_code.services import exports
+from shared_code.services import email_verification, exports
 from shared_code.services.cases import NOTE_SCHEMA, TRIAGE_SCHEMA
 from shared_code.services.clinics import CLINIC_SCHEMA, MEMBER_SCHEMA
 from shared_code.services.comments import COMMENT_SCHEMA
@@ -35,13 +35,30 @@ from shared_code.services.exports import EXPORT_SCHEMA
 from shared_code.services.invitations import INVITATION_SCHEMA
 from shared_code.services.reminders import REMINDER_SCHEMA
 from shared_code.services.sharing import SHARE_SCHEMA
+from tests.functions.openapi_studies import REQUEST_SCHEMAS as STUDY_REQUEST_SCHEMAS
+from tests.functions.openapi_studies import exercise_study_operations
 from tests.support.conversation import invitation_code
 from tests.support.functions_client import all_functions
 from tests.support.library_helpers import add_ready_image
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "shared_code" / "api" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-TAGS = {"profile", "folders", "uploads", "images", "sharing", "clinic", "comments", "audit", "exports", "admin", "dev", "platform"}
+TAGS = {
+    "profile",
+    "folders",
+    "uploads",
+    "images",
+    "sharing",
+    "clinic",
+    "comments",
+    "audit",
+    "exports",
+    "admin",
+    "dev",
+    "platform",
+    "studies",
+    "research",
+}
 PROBLEM_STATUSES = {"400", "401", "403", "404", "409", "410", "412", "413", "415", "416", "422", "429", "500", "503"}
 
 # operationId -> the schema object the handler validates its body against (endpoint(body=...)).
@@ -62,6 +79,9 @@ REQUEST_SCHEMAS: dict[str, dict] = {
     "add_case_note": NOTE_SCHEMA,
     "request_photos": INVITATION_SCHEMA,
     "set_folder_reminder": REMINDER_SCHEMA,
+    **STUDY_REQUEST_SCHEMAS,
+    "request_email_verification": email_verification.REQUEST_SCHEMA,
+    "confirm_email_verification": email_verification.CONFIRM_SCHEMA,
 }
 
 
@@ -121,7 +141,7 @@ def http_functions() -> dict[str, dict]:
         trigger = fn.get_trigger().get_dict_repr()
         if trigger["type"] != "httpTrigger":
             continue
-        settings = inspect.getclosurevars(fn.get_user_function()).nonlocals  # what endpoint(...) was given
+        settings = inspect.getclosurevars(inspect.unwrap(fn.get_user_function())).nonlocals  # what endpoint(...) was given
         out[fn.get_function_name()] = {
             "route": trigger["route"],
             "methods": {str(getattr(m, "value", m)).lower() for m in trigger["methods"]},
@@ -449,6 +469,15 @@ def test_real_responses_match_the_documented_schemas(client):
     check(client.get(f"/api/exports/{accepted['exportId']}", token=doctor), "get_export", 200)
     check(client.get(f"/api/exports/{accepted['exportId']}/content", token=doctor), "get_export_content", 410)
 
+    # the patient's notification address
+    check(client.post("/api/me/email-verification", token=patient, json={"email": "alice@example.org"}), "request_email_verification", 200)
+    sent = check(client.post("/api/me/email-verification", token=patient, json={"email": "a.new@example.org"}), "request_email_verification", 202)
+    assert sent["status"] == "code-sent"
+    code = services.email.sent[-1].text.split("code is ")[1][:6]
+    wrong = "000000" if code != "000000" else "111111"
+    check(client.post("/api/me/email-verification/confirm", token=patient, json={"code": wrong}), "confirm_email_verification", 422)
+    check(client.post("/api/me/email-verification/confirm", token=patient, json={"code": code}), "confirm_email_verification", 200)
+
     # the patient's audit trail, revoking, deleting, downloading and erasing
     check(client.get("/api/audit?limit=5", token=patient), "get_audit_trail", 200)
     check(client.delete(f"/api/shares/{share['id']}", token=patient), "revoke_share", 200)
@@ -459,6 +488,7 @@ def test_real_responses_match_the_documented_schemas(client):
     check(client.delete(f"/api/manage/clinics/{clinic['id']}/members/doc-1", token=admin), "remove_clinic_member", 204)
     check(client.delete("/api/me", token=patient), "erase_me", 204)
 
+    exercise_study_operations(client, check)
     exercised = {op_id for op_id, _ in check.seen}
     assert exercised == set(operations()) - {"get_openapi_document"}, f"not exercised: {set(operations()) - exercised}"
 
@@ -506,7 +536,7 @@ def test_an_outage_is_answered_as_documented(client):
     patient = client.token("patient-a", "patient", "Alice Example")
     client.services.blobs.available = False
     health = check(client.get("/api/health"), "health_check", 503)
-    assert health == {"status": "unavailable", "dependencies": {"blobStorage": "unavailable", "metadataStore": "ok"}}
+    assert health == {"status": "unavailable", "dependencies": {"blobStorage": "unavailable", "metadataStore": "ok", "queues": "ok"}}
     folder = check(client.post("/api/folders", token=patient, json={"name": "Scar"}), "create_folder", 201)
     body = check(
         client.post(f"/api/folders/{folder['id']}/uploads", token=patient, json={"contentType": "image/png", "sizeBytes": 9}), "start_upload", 503

@@ -10,6 +10,7 @@ import { caseView } from "./views/case.js";
 import { compareView } from "./views/compare.js";
 import { photoView } from "./views/photo.js";
 import { requestPhotosView } from "./views/request.js";
+import { researchListView, researchStudyView } from "./views/research.js";
 import { signInView } from "./views/signin.js";
 import { errorState, notFoundState, revokedState } from "./views/states.js";
 import { worklistView } from "./views/worklist.js";
@@ -21,6 +22,8 @@ const ROUTES = [
   { name: "case", pattern: /^\/cases\/([^/]+)\/?$/, view: caseView, keys: ["caseId"] },
   { name: "photo", pattern: /^\/cases\/([^/]+)\/photos\/([^/]+)\/?$/, view: photoView, keys: ["caseId", "imageId"] },
   { name: "compare", pattern: /^\/cases\/([^/]+)\/compare\/?$/, view: compareView, keys: ["caseId"] },
+  { name: "research", pattern: /^\/research\/?$/, view: researchListView },
+  { name: "research-study", pattern: /^\/research\/studies\/([^/]+)\/?$/, view: researchStudyView, keys: ["studyId"] },
 ];
 
 let current = null;

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.core.exceptions import HttpResponseError
-from azure.storage.blob import BlobClient, BlobServiceClient, ContainerClient
+from azure.storage.blob import BlobClient, BlobLeaseClient, BlobServiceClient, ContainerClient
 from cryptography.exceptions import InvalidTag
 
 from shared_code.adapters.blob_store import AzureBlobStore
@@ -515,3 +515,49 @@ def test_a_range_in_a_tampered_region_is_refused_while_other_regions_still_read(
         b"".join(store.read_decrypted(IMAGES, "bad/ranged", offset=2 * REGION, length=100))
     assert err.value.reason_code == "integrity"
     assert b"".join(store.read_decrypted(IMAGES, "bad/ranged", offset=0, length=REGION)) == plaintext[:REGION]
+
+
+# ------------------------------------------------------------------ leases (issue 14 item 3)
+def _lease_with_upload_sas(store, kek, name):
+    """What anyone holding the upload link can do: write the blob, then take an infinite lease."""
+    url = store.upload_url(UPLOADS, name, datetime.now(UTC) + timedelta(minutes=10))
+    upload_encrypted(url, JPEG, kek.public_jwk())
+    BlobLeaseClient(BlobClient.from_blob_url(url)).acquire(lease_duration=-1)
+
+
+def test_info_reports_a_lease_taken_with_the_upload_sas(store, kek):
+    _lease_with_upload_sas(store, kek, "leases/info")
+
+    assert store.info(UPLOADS, "leases/info").leased is True
+
+
+def test_a_blob_under_an_infinite_lease_is_still_deleted(store, kek, raw):
+    _lease_with_upload_sas(store, kek, "leases/one")
+
+    store.delete(UPLOADS, "leases/one")
+
+    assert not raw.get_blob_client(UPLOADS, "leases/one").exists()
+
+
+def test_delete_prefix_breaks_leases_on_every_blob(store, kek, raw):
+    _lease_with_upload_sas(store, kek, "leases/many/a")
+    _lease_with_upload_sas(store, kek, "leases/many/b")
+
+    assert store.delete_prefix(UPLOADS, "leases/many/") == 2
+
+    assert not list(raw.get_container_client(UPLOADS).list_blobs(name_starts_with="leases/many/"))
+
+
+def test_list_page_walks_a_prefix_in_bounded_pages(store):
+    for i in range(5):
+        store.put_encrypted(IMAGES, f"paged/{i}", b"x")
+    seen, token, pages = [], None, 0
+    while True:
+        items, token = store.list_page(IMAGES, "paged/", continuation=token, limit=2)
+        pages += 1
+        assert len(items) <= 2
+        seen.extend(i.name for i in items)
+        if token is None:
+            break
+    assert seen == [f"paged/{i}" for i in range(5)]
+    assert pages == 3

@@ -228,6 +228,29 @@ def test_upsert_creates_then_replaces(store: MetadataStore) -> None:
     assert store.read(CLINICS, "clinic-1", "clinic-1")["name"] == "Derm B"
 
 
+def test_create_under_an_existing_parent_creates_the_child(store: MetadataStore) -> None:
+    store.create(PATIENTS, {"id": "fld-1", "patientId": A, "type": "folder"})
+    created = store.create_under(PATIENTS, {"id": "img-1", "patientId": A, "folderId": "fld-1"}, parent_id="fld-1")
+    assert created["_etag"]
+    assert store.read(PATIENTS, A, "img-1")["folderId"] == "fld-1"
+    with pytest.raises(Conflict):
+        store.create_under(PATIENTS, {"id": "img-1", "patientId": A, "folderId": "fld-1"}, parent_id="fld-1")
+
+
+def test_create_under_a_deleted_parent_writes_nothing(store: MetadataStore) -> None:
+    store.create(PATIENTS, {"id": "fld-1", "patientId": A, "type": "folder"})
+    store.create(PATIENTS, {"id": "fld-2", "patientId": B, "type": "folder"})
+    store.delete(PATIENTS, A, "fld-1")
+    with pytest.raises(NotFound):
+        store.create_under(PATIENTS, {"id": "img-1", "patientId": A, "folderId": "fld-1"}, parent_id="fld-1")
+    with pytest.raises(NotFound):  # a parent in another partition is not a parent
+        store.create_under(PATIENTS, {"id": "img-2", "patientId": A, "folderId": "fld-2"}, parent_id="fld-2")
+    with pytest.raises(NotFound):
+        store.read(PATIENTS, A, "img-1")
+    with pytest.raises(NotFound):
+        store.read(PATIENTS, A, "img-2")
+
+
 def test_delete_removes_the_document(store: MetadataStore) -> None:
     store.create(PATIENTS, {"id": "img-1", "patientId": A})
     store.delete(PATIENTS, A, "img-1")

@@ -134,6 +134,20 @@ def test_every_orientation_value_is_applied_like_pillows_exif_transpose():
         assert corner == expected_corner and len(corner) == 1, orientation
 
 
+@pytest.mark.parametrize("size", [(150, 97), (97, 150), (64, 64), (3, 200)])
+def test_turning_a_photo_band_by_band_gives_exactly_the_pixels_of_a_plain_transpose(size):
+    """The memory-saving orientation (at most one full copy of the pixels) is pixel-exact."""
+    import random
+
+    from shared_code.domain import imaging
+
+    source = Image.frombytes("RGB", size, random.Random(size[0]).randbytes(size[0] * size[1] * 3))
+    for orientation in range(1, 9):
+        expected = imaging._orient(source.copy(), orientation)
+        turned = imaging._orient_releasing([source.copy()], orientation)
+        assert (turned.size, turned.tobytes()) == (expected.size, expected.tobytes()), orientation
+
+
 def test_upright_jpeg_keeps_the_phones_own_image_data_without_reencoding_but_loses_metadata():
     data = make_photo(640, 480, captured_at=TAKEN, gps=True)
 
