@@ -14,6 +14,8 @@ counted once (and the count stored), a case without `row` is listed the old way 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from shared_code.domain.common import parse_instant
@@ -22,6 +24,17 @@ from shared_code.ports import CLINICS, PATIENTS, MetadataStore, NotFound
 from shared_code.services import concurrency, paging, profile
 
 ROW_FIELDS = ("patient", "folders", "shareId", "shareExpiresAt")
+log = logging.getLogger("skinvault.case_summary")
+
+
+def after_commit(what: str, patient_id: str, update: Callable[[], None]) -> None:
+    """Keep the counts and rows after a change has been committed (a delete): a failure here must not
+    turn a done delete into an error, so it is logged (ids only) and the figure may lag by one until
+    the next change to the same share, folder or profile rewrites it."""
+    try:
+        update()
+    except Exception as exc:  # noqa: BLE001 - the delete itself has happened
+        log.warning("case summary not updated after %s patient_id=%s (%s)", what, patient_id, type(exc).__name__)
 
 
 def patient_summary(store: MetadataStore, patient_id: str) -> dict:

@@ -55,7 +55,8 @@ def create_folder(services: Any, user: Principal, body: dict) -> dict:
     doc["readyImageCount"] = 0  # kept as photos become ready or go (case_summary.py)
     access.register_owner(services.store, "fld", folder_id, user.patient_id)
     created = services.store.create(PATIENTS, doc)
-    case_summary.refresh_cases(services.store, user.patient_id, now)  # an all-folders share now covers it
+    # an all-folders share now covers it
+    case_summary.after_commit("folder create", user.patient_id, lambda: case_summary.refresh_cases(services.store, user.patient_id, now))
     return folder_view(created)
 
 
@@ -80,7 +81,10 @@ def update_folder(services: Any, user: Principal, folder_id: str, body: dict, if
         doc["updatedAt"] = iso(services.clock.now())
 
     updated = concurrency.modify_if_match(services.store, PATIENTS, folder, change, if_match)
-    case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())  # the worklist shows folder names
+    # the worklist shows folder names
+    case_summary.after_commit(
+        "folder edit", user.patient_id, lambda: case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())
+    )
     return folder_view(updated)
 
 
@@ -89,7 +93,9 @@ def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
     if user.kind != PATIENT:
         raise NotFoundError()
     deletion.delete_folder(services, user.patient_id, folder["id"])
-    case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())
+    case_summary.after_commit(
+        "folder delete", user.patient_id, lambda: case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())
+    )
     end_exports_out_of_scope(services, user.patient_id)
 
 
@@ -197,7 +203,7 @@ def delete_image(services: Any, user: Principal, image_id: str) -> None:
         raise NotFoundError()
     image, _ = access.image_for(services, user, image_id)
     deletion.delete_image(services, image["patientId"], image["id"])
-    case_summary.image_gone(services.store, image, services.clock.now())
+    case_summary.after_commit("photo delete", user.patient_id, lambda: case_summary.image_gone(services.store, image, services.clock.now()))
     end_exports_out_of_scope(services, user.patient_id)
 
 

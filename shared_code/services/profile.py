@@ -53,7 +53,8 @@ def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:
     updated = store.replace(PATIENTS, doc, if_match=doc["_etag"])
     from shared_code.services import case_summary  # (imports this module)
 
-    case_summary.refresh_cases(store, user.patient_id, now)  # the clinic's worklist shows name, birth date, NHS number
+    # the clinic's worklist shows name, birth date, NHS number
+    case_summary.after_commit("profile edit", user.patient_id, lambda: case_summary.refresh_cases(store, user.patient_id, now))
     return updated
 
 
