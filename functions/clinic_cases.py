@@ -19,7 +19,7 @@ def list_cases(call):
 @bp.route(route="clinic/cases/{caseId}", methods=["GET"])
 @endpoint(**CLINICIANS)
 def get_case(call):
-    return cases.get_case(call.services, call.user, call.param("caseId"))
+    return cases.get_case(call.services, call.user, call.param("caseId"), *call.paging())
 
 
 @bp.route(route="clinic/cases/{caseId}/reviewed", methods=["POST"])

@@ -13,7 +13,7 @@ READERS = {"roles": (PATIENT, CLINICIAN)}
 @bp.route(route="images/{imageId}/comments", methods=["GET"])
 @endpoint(**READERS)
 def list_image_comments(call):
-    return comments.list_comments(call.services, call.user, "image", call.param("imageId"))
+    return comments.list_comments(call.services, call.user, "image", call.param("imageId"), *call.paging())
 
 
 @bp.route(route="images/{imageId}/comments", methods=["POST"])
@@ -28,7 +28,7 @@ def add_image_comment(call):
 @bp.route(route="folders/{folderId}/comments", methods=["GET"])
 @endpoint(**READERS)
 def list_folder_comments(call):
-    return comments.list_comments(call.services, call.user, "folder", call.param("folderId"))
+    return comments.list_comments(call.services, call.user, "folder", call.param("folderId"), *call.paging())
 
 
 @bp.route(route="folders/{folderId}/comments", methods=["POST"])

@@ -6,7 +6,7 @@ import logging
 import azure.functions as func
 
 from shared_code import bootstrap, telemetry
-from shared_code.api.http import binary_response, endpoint, json_response
+from shared_code.api.http import endpoint, json_response, part_response
 from shared_code.auth.principal import CLINICIAN
 from shared_code.services import exports, research_exports
 
@@ -30,8 +30,8 @@ def get_export(call):
 @bp.route(route="exports/{exportId}/content", methods=["GET"])
 @endpoint(**CLINICIANS)
 def get_export_content(call):
-    data = exports.export_content(call.services, call.user, call.param("exportId"))
-    return binary_response(data, "application/zip", filename=f"skinvault-{call.param('exportId')}.zip")
+    data, part = exports.export_content_part(call.services, call.user, call.param("exportId"), call.req.headers.get("Range"))
+    return part_response(data, "application/zip", part.content_range if part else None, filename=f"skinvault-{call.param('exportId')}.zip")
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="export-jobs", connection="STORAGE")

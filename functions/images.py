@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared_code.api.http import ANY_USER, binary_response, endpoint, etag_header, json_response, no_content, parse_if_match
+from shared_code.api.http import ANY_USER, endpoint, etag_header, json_response, no_content, parse_if_match, part_response
 from shared_code.domain.library import IMAGE_PATCH_SCHEMA, size_param
 from shared_code.services import library
 
@@ -33,5 +33,6 @@ def delete_image(call):
 @bp.route(route="images/{imageId}/content", methods=["GET"])
 @endpoint(roles=ANY_USER)
 def get_image_content(call):
-    data, filename = library.image_content(call.services, call.user, call.param("imageId"), size_param(call.query("size")))
-    return binary_response(data, "image/jpeg", filename=filename)
+    image_id, size, asked = call.param("imageId"), size_param(call.query("size")), call.req.headers.get("Range")
+    data, filename, part = library.image_content_part(call.services, call.user, image_id, size, asked)
+    return part_response(data, "image/jpeg", part.content_range if part else None, filename=filename)

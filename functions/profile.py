@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared_code.api.http import binary_response, endpoint, no_content
+from shared_code.api.http import endpoint, no_content, part_response
 from shared_code.domain.profile import PROFILE_SCHEMA
 from shared_code.services import account, profile
 
@@ -31,4 +31,5 @@ def erase_me(call):
 @bp.route(route="me/export", methods=["GET"])
 @endpoint()
 def export_me(call):
-    return binary_response(account.export_everything(call.services, call.user), "application/zip", filename="skinvault-export.zip")
+    data, part = account.export_everything_part(call.services, call.user, call.req.headers.get("Range"))
+    return part_response(data, "application/zip", part.content_range if part else None, filename="skinvault-export.zip")

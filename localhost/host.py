@@ -33,6 +33,7 @@ import threading
 import time
 import types
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -357,6 +358,7 @@ class TriggerDriver:
         poll_seconds: float = 0.3,
         queue_settings: QueueSettings | None = None,
         host_id: str | None = None,
+        blob_concurrency: int | None = None,
     ):
         self._default_connection = connection_string
         self._blob_services: dict[str, Any] = {}
@@ -372,6 +374,8 @@ class TriggerDriver:
         self._receipts: set[tuple[str, str, str]] = set()  # (function, blob name, etag) known to have a receipt
         self._failures: dict[tuple[str, str, str], int] = {}
         self._threads: list[threading.Thread] = []
+        # blob-trigger invocations run concurrently, as on Azure, at most this many at once per function
+        self._blob_concurrency = max(1, blob_concurrency or int(os.environ.get("LOCALHOST_BLOB_TRIGGER_CONCURRENCY") or "4"))
 
     def _connection_name(self, fn: Any) -> str:
         return fn.get_trigger().get_dict_repr().get("connection") or "AzureWebJobsStorage"
@@ -436,21 +440,40 @@ class TriggerDriver:
         name = fn.get_function_name()
         pytype = _trigger_parameter_type(fn)
         receipts_ready = False
-        while not self._stop.is_set():
+        in_flight: set[tuple[str, str]] = set()  # (blob name, etag) being run now: never started twice
+        lock = threading.Lock()
+        pool = ThreadPoolExecutor(max_workers=self._blob_concurrency, thread_name_prefix=f"blob-{name}")
+
+        def run(blob: Any, etag: str) -> None:
             try:
-                if not receipts_ready:
-                    if not receipts.exists():
-                        receipts.create_container()
-                    receipts_ready = True
-                for blob in client.list_blobs(include=["metadata"]):
-                    etag = blob.etag.strip('"')
-                    if self._stop.is_set() or self._has_receipt(receipts, name, container, blob.name, etag):
-                        continue
-                    self._run_blob(fn, name, pytype, client, receipts, blob, etag)
-            except Exception as exc:  # noqa: BLE001 - Azurite down: keep polling
-                log.debug("blob poll failed: %s", type(exc).__name__)
-                self._stop.wait(1.0)
-            self._stop.wait(self._poll)
+                self._run_blob(fn, name, pytype, client, receipts, blob, etag)
+            finally:
+                with lock:
+                    in_flight.discard((blob.name, etag))
+
+        try:
+            while not self._stop.is_set():
+                try:
+                    if not receipts_ready:
+                        if not receipts.exists():
+                            receipts.create_container()
+                        receipts_ready = True
+                    for blob in client.list_blobs(include=["metadata"]):
+                        etag = blob.etag.strip('"')
+                        with lock:
+                            if (blob.name, etag) in in_flight:
+                                continue
+                        if self._stop.is_set() or self._has_receipt(receipts, name, container, blob.name, etag):
+                            continue
+                        with lock:
+                            in_flight.add((blob.name, etag))
+                        pool.submit(run, blob, etag)
+                except Exception as exc:  # noqa: BLE001 - Azurite down: keep polling
+                    log.debug("blob poll failed: %s", type(exc).__name__)
+                    self._stop.wait(1.0)
+                self._stop.wait(self._poll)
+        finally:
+            pool.shutdown(wait=True)  # invocations under way finish (and write their receipts)
 
     def _run_blob(self, fn: Any, name: str, pytype: Any, client: Any, receipts: Any, blob: Any, etag: str) -> None:
         from azure.functions.blob import InputStream

@@ -207,9 +207,13 @@ class BlobStore(Protocol):
     def put_encrypted(self, container: str, name: str, data: bytes | Iterable[bytes], *, metadata: Mapping[str, str] | None = None) -> BlobInfo:
         """Encrypt with client-side encryption v2 under the current KEK and store."""
 
-    def read_decrypted(self, container: str, name: str) -> Iterator[bytes]:
-        """Verify the blob is our v2 AES-GCM ciphertext, then yield plaintext chunks (bounded memory).
-        Raises EncryptionRejected (v1, plaintext, tampered, foreign key), NotFound."""
+    def read_decrypted(self, container: str, name: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Verify the blob is our v2 AES-GCM ciphertext, then yield plaintext chunks (bounded memory):
+        the whole blob, or `length` bytes from `offset` (only the regions covering them are read,
+        each verified). Raises EncryptionRejected (v1, plaintext, tampered, foreign key), NotFound."""
+
+    def plaintext_size(self, container: str, name: str) -> int:
+        """The size of the blob's plaintext (from its ciphertext size; nothing is decrypted). Raises NotFound."""
 
     def info(self, container: str, name: str) -> BlobInfo: ...
 

@@ -28,6 +28,9 @@ IMAGE_SIZES = ("thumbnail", "preview", "original")
 ImageSize = Literal["thumbnail", "preview", "original"]
 
 
+PART_BYTES = 4 * 1024 * 1024  # the most the API serves in one part of a ranged download
+
+
 class _Unset:
     def __repr__(self) -> str:
         return "UNSET"
@@ -211,6 +214,7 @@ class SkinVaultClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         accept: str = "application/json",
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send one call to ``/api{path}``; raise ApiError unless the status is 2xx."""
         url = f"{self.base_url}/api{path}"
@@ -219,7 +223,7 @@ class SkinVaultClient:
         attempt = 0
         while True:
             try:
-                response = self._http.request(method, url, json=json, params=query or None, headers=self._headers(accept))
+                response = self._http.request(method, url, json=json, params=query or None, headers={**self._headers(accept), **(headers or {})})
             except httpx.TransportError as exc:
                 if attempt < retries:
                     self._wait_before_retry(attempt, None)
@@ -256,7 +260,7 @@ class SkinVaultClient:
         self.request("DELETE", "/me")
 
     def export_account(self) -> bytes:
-        return self.request("GET", "/me/export", accept="application/zip").content
+        return self.download_in_parts("/me/export", accept="application/zip")
 
     # ------------------------------------------------------------------ folders
     def list_folders(self, *, limit: int | None = None, continuation_token: str | None = None) -> Page:
@@ -338,7 +342,26 @@ class SkinVaultClient:
     def image_content(self, image_id: str, size: ImageSize = "preview") -> bytes:
         if size not in IMAGE_SIZES:
             raise ValueError(f"size must be one of {', '.join(IMAGE_SIZES)}")
-        return self.request("GET", f"/images/{_segment(image_id)}/content", params={"size": size}, accept="image/jpeg").content
+        return self.download_in_parts(f"/images/{_segment(image_id)}/content", params={"size": size}, accept="image/jpeg")
+
+    def download_in_parts(self, path: str, *, params: dict[str, Any] | None = None, accept: str = "*/*", part_bytes: int = PART_BYTES) -> bytes:
+        """A large body (an original, an export package) asked for part by part with HTTP Range:
+        the server holds one part at a time and serves at most 4 MiB a part (Content-Range says
+        which bytes came). A server that ignores Range answers 200 with the whole body."""
+        parts: list[bytes] = []
+        first = 0
+        while True:
+            response = self.request("GET", path, params=params, accept=accept, headers={"Range": f"bytes={first}-{first + part_bytes - 1}"})
+            if response.status_code != 206:
+                return response.content
+            span, _, total = response.headers.get("Content-Range", "").removeprefix("bytes ").partition("/")
+            start, _, last = span.partition("-")
+            if not (start.isdigit() and last.isdigit() and total.isdigit()) or int(start) != first or len(response.content) != int(last) - first + 1:
+                raise ApiError(502, "Download interrupted", "The server sent a part that does not follow the last one. Try again.")
+            parts.append(response.content)
+            first = int(last) + 1
+            if first >= int(total):
+                return b"".join(parts)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

@@ -36,8 +36,11 @@ class RoutedBlobStore:
     def put_encrypted(self, container: str, name: str, data: bytes | Iterable[bytes], *, metadata: Mapping[str, str] | None = None) -> BlobInfo:
         return self._for(container).put_encrypted(container, name, data, metadata=metadata)
 
-    def read_decrypted(self, container: str, name: str) -> Iterator[bytes]:
-        return self._for(container).read_decrypted(container, name)
+    def read_decrypted(self, container: str, name: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        return self._for(container).read_decrypted(container, name, offset=offset, length=length)
+
+    def plaintext_size(self, container: str, name: str) -> int:
+        return self._for(container).plaintext_size(container, name)
 
     def info(self, container: str, name: str) -> BlobInfo:
         return self._for(container).info(container, name)

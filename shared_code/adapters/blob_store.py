@@ -90,6 +90,7 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shared_code.adapters._rsa_kek import KEY_WRAP_ALGORITHM
 from shared_code.adapters.patient_keys import DATA_KEY_WRAP_ALGORITHM, is_patient_id
@@ -113,6 +114,8 @@ PROTOCOL = "2.0"
 CIPHER = "AES_GCM_256"
 REGION_DATA_LENGTH = 4 * 1024 * 1024
 NONCE_LENGTH = 12
+TAG_LENGTH = 16  # AES-GCM tag after each region
+_READ_PIECE = 1024 * 1024  # ranged reads fetch a region in pieces of this size
 _CEK_PREFIX = PROTOCOL.encode().ljust(8, b"\0")  # v2 wraps b"2.0\0\0\0\0\0" + 32-byte content key
 _WRAP_ALGORITHMS = (KEY_WRAP_ALGORITHM, DATA_KEY_WRAP_ALGORITHM)
 _SAS_CLOCK_SKEW = timedelta(minutes=5)
@@ -210,6 +213,36 @@ def _decryption_error(exc: BaseException) -> Exception:
     if isinstance(exc, AzureError):
         return _map_error(exc)
     return exc
+
+
+class _Filler:
+    """A write-only stream that fills a preallocated buffer (so a region is read without a copy)."""
+
+    def __init__(self, buffer: bytearray) -> None:
+        self._view = memoryview(buffer)
+        self._at = 0
+
+    def write(self, data: bytes) -> int:
+        end = self._at + len(data)
+        if end > len(self._view):
+            raise EncryptionRejected("integrity", "a region is longer than its length")
+        self._view[self._at : end] = data
+        self._at = end
+        return len(data)
+
+    def seekable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+
+def _region_nonces(index: int) -> tuple[bytes, ...]:
+    """The nonce of region `index` as each SDK writes v2 (azure-storage-blob's own list): Python
+    (counter, big-endian), Java (counter in the leading 8 bytes) and .NET (counter + 1, little-endian
+    in the trailing 8 bytes). Our blobs and the phone's are Python-style; the others still decrypt."""
+    pad = NONCE_LENGTH - 8
+    return (index.to_bytes(NONCE_LENGTH, "big"), index.to_bytes(8, "big") + b"\0" * pad, b"\0" * pad + (index + 1).to_bytes(8, "little"))
 
 
 class _PreUnwrapped:
@@ -480,8 +513,17 @@ class AzureBlobStore:
             return key
 
     # ------------------------------------------------------------ reading
-    def read_decrypted(self, container: str, name: str) -> Iterator[bytes]:
-        """Check the envelope, then return an iterator of plaintext chunks (<= 4 MiB each).
+    def plaintext_size(self, container: str, name: str) -> int:
+        """v2 ciphertext is each 4 MiB region plus a 12-byte nonce and a 16-byte tag: take them off."""
+        size = self.info(container, name).size
+        per_region = REGION_DATA_LENGTH + NONCE_LENGTH + TAG_LENGTH
+        regions = -(-size // per_region)
+        return max(0, size - regions * (NONCE_LENGTH + TAG_LENGTH))
+
+    def read_decrypted(self, container: str, name: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Check the envelope, then return an iterator of plaintext chunks (<= 4 MiB each): the
+        whole blob, or `length` bytes from `offset` (the SDK reads and verifies only the regions
+        that cover them).
 
         Raises NotFound, EncryptionRejected (before any plaintext for envelope problems and for a
         failure in the first region; possibly mid-iteration for later regions: discard partial
@@ -499,6 +541,8 @@ class AzureBlobStore:
                 raise EncryptionRejected("metadata-invalid", "the key id changed during the read")
             return resolver_kek
 
+        if offset or length is not None:
+            return self._read_regions(blob, props, cek, offset, length)
         blob.require_encryption = True
         blob.encryption_version = PROTOCOL
         blob.key_encryption_key = None
@@ -508,6 +552,57 @@ class AzureBlobStore:
         except Exception as exc:  # noqa: BLE001 - the SDK wraps decryption errors in HttpResponseError
             raise _decryption_error(exc) from None
         return self._iterate(downloader)
+
+    @staticmethod
+    def _read_regions(blob: BlobClient, props: BlobProperties, cek: bytes, offset: int, length: int | None) -> Iterator[bytes]:
+        """A plaintext range, region by region: each whole 4 MiB AES-GCM region that covers it is read
+        into one buffer, its nonce checked against its position (as the SDK checks it: Python, Java
+        or .NET counter) and its tag verified before any of its bytes are yielded. The SDK's own
+        ranged decryption copies each region several times; this holds one region's ciphertext and
+        its plaintext (for a part of a ranged HTTP download, issue 15)."""
+        per_region = REGION_DATA_LENGTH + NONCE_LENGTH + TAG_LENGTH
+        cipher_size = props.size
+        regions = -(-cipher_size // per_region)
+        plain_size = cipher_size - regions * (NONCE_LENGTH + TAG_LENGTH)
+        end = plain_size if length is None else min(plain_size, offset + length)
+        if offset < 0 or offset > plain_size:
+            raise ValueError("offset outside the blob")
+        aes = AESGCM(cek[len(_CEK_PREFIX) :])  # the v2 content key after its checked version prefix
+        index = offset // REGION_DATA_LENGTH
+        while offset < end:
+            start = index * per_region
+            size = min(per_region, cipher_size - start)
+            raw = bytearray(size)
+            filler, got = _Filler(raw), 0
+            try:
+                while got < size:  # in 1 MiB reads, so the HTTP layer's buffer is small beside the region
+                    piece = min(_READ_PIECE, size - got)
+                    downloader = blob.download_blob(
+                        offset=start + got, length=piece, etag=props.etag, match_condition=MatchConditions.IfNotModified, max_concurrency=1
+                    )
+                    read = downloader.readinto(filler)
+                    if read != piece:
+                        break
+                    got += read
+            except AzureError as exc:
+                raise _map_error(exc, what="blob not found") from None
+            if got != size:
+                raise EncryptionRejected("integrity", "a region is shorter than its length")
+            view = memoryview(raw)
+            nonce = bytes(view[:NONCE_LENGTH])
+            if nonce not in _region_nonces(index):
+                raise EncryptionRejected("integrity", "a region is out of place (nonce does not match its position)")
+            try:
+                plain = aes.decrypt(nonce, view[NONCE_LENGTH:], None)
+            except InvalidTag:
+                raise EncryptionRejected("integrity", "an authenticated region failed its GCM tag check") from None
+            view.release()
+            del raw
+            lo = offset - index * REGION_DATA_LENGTH
+            hi = min(len(plain), end - index * REGION_DATA_LENGTH)
+            yield plain if (lo, hi) == (0, len(plain)) else plain[lo:hi]
+            offset = index * REGION_DATA_LENGTH + hi
+            index += 1
 
     @staticmethod
     def _iterate(downloader: StorageStreamDownloader[bytes]) -> Iterator[bytes]:

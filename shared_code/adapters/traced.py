@@ -82,9 +82,9 @@ class TracedBlobs(_Passthrough):
         with self._span("put_encrypted", container, name):
             return self._inner.put_encrypted(container, name, data, metadata=metadata)
 
-    def read_decrypted(self, container: str, name: str) -> Iterator[bytes]:
+    def read_decrypted(self, container: str, name: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         with self._span("read_decrypted", container, name):  # opening (key unwrap); chunks stream afterwards
-            return self._inner.read_decrypted(container, name)
+            return self._inner.read_decrypted(container, name, offset=offset, length=length)
 
     def info(self, container: str, name: str) -> Any:
         with self._span("info", container, name):

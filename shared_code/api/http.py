@@ -96,6 +96,18 @@ def binary_response(data: bytes, content_type: str, *, filename: str | None = No
     return func.HttpResponse(data, status_code=200, headers=headers, mimetype=content_type)
 
 
+def part_response(data: bytes, content_type: str, content_range: str | None, *, filename: str | None = None) -> func.HttpResponse:
+    """A large body served in parts (domain/ranges.py): 206 with Content-Range for a part, else the
+    whole body; either way `Accept-Ranges: bytes` tells the client it may ask for parts."""
+    # a web app on another origin reads Content-Range (and the file name) only when they are exposed
+    headers = {**BASE_HEADERS, "Accept-Ranges": "bytes", "Access-Control-Expose-Headers": "Content-Range, Content-Disposition"}
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if content_range is not None:
+        headers["Content-Range"] = content_range
+    return func.HttpResponse(data, status_code=200 if content_range is None else 206, headers=headers, mimetype=content_type)
+
+
 def parse_if_match(value: str | None) -> tuple[str, ...] | None:
     """If-Match (RFC 9110): None when absent; ("*",) for any version; else the strong entity tags
     given, without quotes. The legacy unquoted form (an `etag` field sent back as it is) is

@@ -37,6 +37,10 @@ class Gone(DomainError):
     status, type_slug, title = 410, "gone", "No longer available"
 
 
+class RangeNotSatisfiable(DomainError):
+    status, type_slug, title = 416, "range-not-satisfiable", "Range not satisfiable"
+
+
 class PayloadTooLarge(DomainError):
     status, type_slug, title = 413, "payload-too-large", "Too large"
 

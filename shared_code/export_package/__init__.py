@@ -4,6 +4,7 @@ into a ZIP with a FHIR R4 bundle, DICOM objects, the original JPEGs and a printa
 from shared_code.export_package.builder import build_export_package
 from shared_code.export_package.fhir import PhotoChangedError
 from shared_code.export_package.model import (
+    EXPORT_FORMATS,
     ClinicianInfo,
     ClinicInfo,
     CommentInfo,
@@ -12,6 +13,7 @@ from shared_code.export_package.model import (
     FolderInfo,
     LesionHistoryInfo,
     MeasurementInfo,
+    PackageOptions,
     PackageStats,
     PatientInfo,
     PhotoInfo,
@@ -21,6 +23,7 @@ from shared_code.export_package.model import (
 from shared_code.export_package.plan import ExportInputError
 
 __all__ = [
+    "EXPORT_FORMATS",
     "ClinicInfo",
     "ClinicianInfo",
     "CommentInfo",
@@ -30,6 +33,7 @@ __all__ = [
     "FolderInfo",
     "LesionHistoryInfo",
     "MeasurementInfo",
+    "PackageOptions",
     "PackageStats",
     "PatientInfo",
     "PhotoChangedError",

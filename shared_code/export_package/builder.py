@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from shared_code.export_package.fhir import PhotoDigest, write_bundle
 from shared_code.export_package.jpeg import NotAJpeg, dicom_ready_jpeg, inspect_jpeg, thumbnail_jpeg
-from shared_code.export_package.model import CommentInfo, ExportRequestInfo, FolderInfo, PackageStats, PhotoInfo
+from shared_code.export_package.model import DICOM, FHIR_JPEG, CommentInfo, ExportRequestInfo, FolderInfo, PackageOptions, PackageStats, PhotoInfo
 from shared_code.export_package.plan import ExportInputError, plan_export
 from shared_code.export_package.times import uk_local
 
@@ -67,8 +67,18 @@ def build_export_package(
     comments: Sequence[CommentInfo],
     open_photo: Callable[[str], bytes],
     out: BinaryIO,
+    *,
+    options: PackageOptions | None = None,
+    open_thumbnail: Callable[[str], bytes | None] | None = None,
 ) -> PackageStats:
-    """Write the export ZIP to `out`; open_photo(photo_id) returns the decrypted stored JPEG."""
+    """Write the export ZIP to `out`; open_photo(photo_id) returns the decrypted stored JPEG.
+
+    With `options` (model.PackageOptions) the package holds the chosen formats and, without inline
+    binaries, each photo is read once. open_thumbnail(photo_id), when given, returns a small stored
+    rendition (the preview) that the PDF's thumbnail is made from instead of decoding the original
+    (None: there is none, the original is used)."""
+    options = options or PackageOptions()
+    with_fhir, with_dicom = FHIR_JPEG in options.formats, DICOM in options.formats
     # pydicom and fpdf2 load here, on the first export, not when a worker starts (cold start).
     from shared_code.export_package.dicom import build_dicom
     from shared_code.export_package.pdf import Thumbnail, build_summary_pdf
@@ -101,26 +111,34 @@ def build_export_package(
                 width=jpeg_info.width,
                 height=jpeg_info.height,
             )
-            archive.writestr(entry(photo.image_name, zipfile.ZIP_STORED), data)
-            dicom_jpeg = dicom_ready_jpeg(data, jpeg_info)
-            if dicom_jpeg.reencoded:
-                reencoded.append(photo.info.id)
-            dicom_bytes = build_dicom(plan, photo, dicom_jpeg)
-            del dicom_jpeg
-            archive.writestr(entry(photo.dicom_name, zipfile.ZIP_STORED), dicom_bytes)
-            del dicom_bytes
-            thumb, width, height = thumbnail_jpeg(data)
+            if with_fhir:
+                archive.writestr(entry(photo.image_name, zipfile.ZIP_STORED), data)
+            if with_dicom:
+                dicom_jpeg = dicom_ready_jpeg(data, jpeg_info)
+                if dicom_jpeg.reencoded:
+                    reencoded.append(photo.info.id)
+                dicom_bytes = build_dicom(plan, photo, dicom_jpeg)
+                del dicom_jpeg
+                archive.writestr(entry(photo.dicom_name, zipfile.ZIP_STORED), dicom_bytes)
+                del dicom_bytes
+            small = open_thumbnail(photo.info.id) if open_thumbnail else None
+            thumb, width, height = thumbnail_jpeg(small or data)
+            del small
             thumbnails[photo.info.id] = Thumbnail(thumb, width, height)
             del data
 
-        bundle = entry(BUNDLE_NAME, zipfile.ZIP_DEFLATED)
-        # The bundle is mostly base64 of JPEGs: level 1 wins back most of base64's third at a fraction
-        # of the default level's time (zipfile on Python 3.11 reads the level from this attribute).
-        bundle._compresslevel = 1
-        # Announce the expected size so zipfile writes ZIP64 headers when the bundle may pass 2 GiB.
-        bundle.file_size = sum(d.size for d in digests.values()) * 4 // 3 + 1024 * (len(digests) + 16)
-        with archive.open(bundle, mode="w") as stream:
-            write_bundle(plan, digests, open_photo, stream)
+        if with_fhir and options.inline_binary:
+            bundle = entry(BUNDLE_NAME, zipfile.ZIP_DEFLATED)
+            # The bundle is mostly base64 of JPEGs: level 1 wins back most of base64's third at a fraction
+            # of the default level's time (zipfile on Python 3.11 reads the level from this attribute).
+            bundle._compresslevel = 1
+            # Announce the expected size so zipfile writes ZIP64 headers when the bundle may pass 2 GiB.
+            bundle.file_size = sum(d.size for d in digests.values()) * 4 // 3 + 1024 * (len(digests) + 16)
+            with archive.open(bundle, mode="w") as stream:
+                write_bundle(plan, digests, open_photo, stream)
+        elif with_fhir:  # Media point at the JPEGs: a small bundle, stored as it is
+            with archive.open(entry(BUNDLE_NAME, zipfile.ZIP_STORED), mode="w") as stream:
+                write_bundle(plan, digests, None, stream, inline_binary=False)
 
         archive.writestr(entry(SUMMARY_NAME, zipfile.ZIP_DEFLATED), build_summary_pdf(plan, thumbnails))
 

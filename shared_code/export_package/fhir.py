@@ -135,8 +135,9 @@ def _attachment_for_text(text: str, title: str, created: str) -> dict[str, Any]:
     }
 
 
-def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[dict[str, Any]]:
-    """Bundle entries; each Binary's data is a placeholder that write_bundle streams in."""
+def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest], *, inline_binary: bool = True) -> list[dict[str, Any]]:
+    """Bundle entries; each Binary's data is a placeholder that write_bundle streams in. Without
+    inline binaries, each Media's content.url is the JPEG's path inside the package."""
     info = plan.info
     urls = {
         "patient": f"urn:uuid:{plan.uuid_for('Patient')}",
@@ -186,7 +187,8 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
         media_url = f"urn:uuid:{plan.uuid_for('Media', photo.info.id)}"
         binary_url = f"urn:uuid:{plan.uuid_for('Binary', photo.info.id)}"
         media_urls.append(media_url)
-        binary_urls.append(binary_url)
+        if inline_binary:
+            binary_urls.append(binary_url)
         media: dict[str, Any] = {
             "resourceType": "Media",
             "status": "completed",
@@ -205,7 +207,7 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
         media["width"] = digest.width
         media["content"] = {
             "contentType": "image/jpeg",
-            "url": binary_url,
+            "url": binary_url if inline_binary else photo.image_name,  # the JPEG beside the bundle, one copy
             "size": digest.size,
             "hash": digest.sha1_base64,
             "title": photo.image_name.removeprefix("images/"),
@@ -228,6 +230,8 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
         if notes:
             media["note"] = notes
         entries.append({"fullUrl": media_url, "resource": media, "request": {"method": "POST", "url": "Media"}})
+        if not inline_binary:
+            continue
         binary = {
             "resourceType": "Binary",
             "contentType": "image/jpeg",
@@ -284,10 +288,13 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
 def write_bundle(
     plan: ExportPlan,
     digests: Mapping[str, PhotoDigest],
-    open_photo: Callable[[str], bytes],
+    open_photo: Callable[[str], bytes] | None,
     stream: IO[bytes],
+    *,
+    inline_binary: bool = True,
 ) -> None:
-    """Write the Bundle JSON to a binary stream, reading each photo once more for its Binary."""
+    """Write the Bundle JSON to a binary stream, reading each photo once more for its Binary (only
+    with inline_binary; otherwise the Media point at the JPEG files and no photo is read here)."""
     header = {
         "resourceType": "Bundle",
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{plan.uuid_for('Bundle')}"},
@@ -298,7 +305,7 @@ def write_bundle(
     stream.write(head[:-1].encode("utf-8") + b', "entry": [\n')
     placeholder = json.dumps(_BINARY_PLACEHOLDER)
     photo_ids = iter(p.info.id for p in plan.photos)
-    for index, entry in enumerate(build_entries(plan, digests)):
+    for index, entry in enumerate(build_entries(plan, digests, inline_binary=inline_binary)):
         if index:
             stream.write(b",\n")
         text = json.dumps(entry, ensure_ascii=False)
@@ -307,6 +314,7 @@ def write_bundle(
             continue
         before, after = text.split(placeholder)
         photo_id = next(photo_ids)
+        assert open_photo is not None, "inline binaries read the photos"
         data = open_photo(photo_id)
         digest = digests[photo_id]
         if len(data) != digest.size or hashlib.sha1(data, usedforsecurity=False).digest() != digest.sha1:

@@ -136,3 +136,22 @@ class PackageStats:
     entries: tuple[str, ...]
     nhs_number_included: bool
     reencoded_photo_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+FHIR_JPEG, DICOM = "fhir-jpeg", "dicom"
+# What a clinic may choose for its exports (the printable PDF summary is always in the package).
+EXPORT_FORMATS: dict[str, tuple[str, ...]] = {"fhir-jpeg": (FHIR_JPEG,), "dicom": (DICOM,), "both": (FHIR_JPEG, DICOM)}
+
+
+@dataclass(frozen=True)
+class PackageOptions:
+    """How a package is made (issue 15).
+
+    formats: FHIR + JPEG (the bundle and images/), DICOM (dicom/), or both; the PDF always.
+    inline_binary: each photo also base64 in a FHIR Binary inside the bundle (for an EPR that needs
+    it: every photo is then read twice and stored twice more); otherwise Media.content.url names
+    the JPEG file in the package (`images/...jpg`, relative to the package root) and the bundle is
+    stored, not deflated."""
+
+    formats: tuple[str, ...] = (FHIR_JPEG, DICOM)
+    inline_binary: bool = True

@@ -80,8 +80,10 @@ def ready_images(store: MetadataStore, patient_id: str, folder_id: str) -> list[
 
 
 def authorise(
-    services: Any, principal: Principal, patient_id: str, folder_id: str | None, *, action: str, target_type: str, target_id: str
+    services: Any, principal: Principal, patient_id: str, folder_id: str | None, *, action: str | None, target_type: str, target_id: str
 ) -> Access:
+    """The reader's access, or 404. A clinician's read is audited as `action` (None: a later part of
+    a read already audited, such as the second part of a ranged download)."""
     now = services.clock.now()
     if principal.kind == PATIENT:
         if principal.patient_id != patient_id:
@@ -91,12 +93,13 @@ def authorise(
         share = active_share(services.store, patient_id, principal.clinic_ids, now, folder_id)
         if share is None:
             raise NotFoundError()
-        audit.by_clinician(services.store, now, patient_id, principal.sub, action, share["clinicId"], (target_type, target_id))
+        if action is not None:
+            audit.by_clinician(services.store, now, patient_id, principal.sub, action, share["clinicId"], (target_type, target_id))
         return Access(patient_id=patient_id, principal=principal, share=share)
     raise NotFoundError()
 
 
-def image_for(services: Any, principal: Principal, image_id: str, *, action: str = "viewed-image") -> tuple[dict, Access]:
+def image_for(services: Any, principal: Principal, image_id: str, *, action: str | None = "viewed-image") -> tuple[dict, Access]:
     owner = owner_of(services.store, "img", image_id)
     try:
         image = services.store.read(PATIENTS, owner["patientId"], image_id)

@@ -13,8 +13,20 @@ from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, new_id
 from shared_code.domain.conversation import OUTCOME_TEXT, REMINDER_SCHEDULES, invitation_state, sharing_end_still_shown
 from shared_code.domain.errors import BadRequest, NotFoundError, RuleViolation
-from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, NotFound
-from shared_code.services import access, audit, clinical_view, clinics, comments, concurrency, paging, profile, reminders, triage_summary
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
+from shared_code.services import (
+    access,
+    audit,
+    case_summary,
+    clinical_view,
+    clinics,
+    comments,
+    concurrency,
+    paging,
+    profile,
+    reminders,
+    triage_summary,
+)
 from shared_code.services.library import folder_view, image_view
 from shared_code.services.paging import decode_token, encode_token
 
@@ -137,10 +149,24 @@ def _worklist_row(services: Any, user: Principal, case: dict, now: Any) -> dict 
             _forget_ended(services, case)
             return None
         return _row(case, ENDED, patient=case.get("endedPatient"), sharingEndedAt=case["sharingEndedAt"])
+    row = case_summary.row_of(case)
+    if row is not None:  # the row as stored on the case: no read per row (case_summary.py)
+        if case_summary.row_share_expired(row, now):
+            return None  # expired since: not listed
+        return _row(
+            case,
+            WAITING if case.get("waitingForPhotos") else OPEN,
+            patient=row["patient"],
+            folders=row["folders"],
+            newImageCount=case.get("newImageCount", 0),
+            newReplyCount=case.get("newReplyCount", 0),
+            shareExpiresAt=row["shareExpiresAt"],
+            **triage_summary.worklist_fields(case, now),
+        )
+    # a case stored before rows were kept on it: read what the row shows (no migration needed)
     share = access.active_share(store, case["patientId"], (clinic_id,), now)
     if share is None:
         return None  # expired since: not listed
-    audit.by_clinician(store, now, case["patientId"], user.sub, "viewed-worklist", clinic_id, ("case", case["id"]))
     folders = access.folders_in_scope(store, case["patientId"], share)
     return _row(
         case,
@@ -200,26 +226,76 @@ def _case_for(services: Any, user: Principal, case_id: str, action: str | None, 
     return case, share
 
 
-def get_case(services: Any, user: Principal, case_id: str) -> dict:
+IMAGES_PER_FOLDER = 50  # newest first; the rest through GET /api/folders/{id}/images?continuationToken=
+
+
+def _ready_images_page(store: Any, patient_id: str, folder_id: str, limit: int, token: str | None = None) -> Any:
+    # the same query as library.list_images for a clinician, so its continuation token pages on there
+    where = {"type": "image", "folderId": folder_id, "status": "ready"}
+    return paging.fetch(store, PATIENTS, patient_id, where=where, order_by="capturedAt", limit=limit, token=token)
+
+
+def _folders_page(store: Any, patient_id: str, share: dict, limit: int, token: str | None) -> tuple[list[dict], str | None]:
+    """Up to `limit` folders in the share's scope, oldest first, and the token for the next ones."""
+    if not share.get("allFolders"):
+        ids = list(share.get("folderIds") or [])
+        start = int(decode_token(token).get("o", 0)) if token else 0
+        folders = []
+        for folder_id in ids[start : start + limit]:  # point reads: the share names them
+            try:
+                doc = store.read(PATIENTS, patient_id, folder_id)
+            except NotFound:
+                continue
+            if doc.get("type") == "folder":
+                folders.append(doc)
+        folders.sort(key=lambda f: f.get("createdAt") or "")
+        following = start + limit
+        return folders, encode_token({"o": following}) if following < len(ids) else None
+    page = paging.fetch(store, PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt", descending=False, limit=limit, token=token)
+    return page.items, page.continuation
+
+
+def get_case(services: Any, user: Principal, case_id: str, limit: int = 50, token: str | None = None) -> dict:
+    """The case header, then one page of its folders (oldest first), each with its newest photos.
+
+    What this reads does not grow with the library: the case, the share, the profile (or the row
+    stored on the case), a page of folders and a page of photos per folder. Counts come from the
+    documents (case_summary.py); more photos of a folder are paged through GET /api/folders/{id}/images
+    with the folder's `imagesContinuationToken`, more folders with `foldersContinuationToken`."""
     store = services.store
-    case, share = _case_for(services, user, case_id, "viewed-case")
+    case, share = _case_for(services, user, case_id, None if token else "viewed-case")
+    patient_id = case["patientId"]
+    folder_docs, next_folders = _folders_page(store, patient_id, share, limit, token)
     folders = []
-    for folder in access.folders_in_scope(store, case["patientId"], share):
+    for folder in folder_docs:
         view = folder_view(folder)
-        view["images"] = [image_view(i) for i in access.ready_images(store, case["patientId"], folder["id"])]
+        page = _ready_images_page(store, patient_id, folder["id"], IMAGES_PER_FOLDER)
+        view["images"] = [image_view(i) for i in page.items]
+        view["imagesContinuationToken"] = page.continuation
+        view["imageCount"] = case_summary.folder_ready_count(store, folder)
         folders.append(view)
+    row = case_summary.row_of(case)
+    image_count = case.get("imageCount")
+    if not isinstance(image_count, int):  # a case from before the count was kept
+        image_count = case_summary.scope_fields(store, patient_id, share)["imageCount"]
     extras = clinical_view.case_fields(services, case, share, folders)
+    if next_folders or any(f.get("imagesContinuationToken") for f in folders):
+        # only a page of the photos is here: the exact count of new ones would grow with the library,
+        # so a large case shows the counter kept on the case as photos arrive and are reviewed
+        extras["newImageCount"] = case.get("newImageCount", 0)
     return {
         "caseId": case["id"],
         "clinicId": case["clinicId"],
-        "patient": _patient_summary(store, case["patientId"]),
+        "patient": row["patient"] if row is not None else _patient_summary(store, patient_id),
         "share": {"id": share["id"], "purposes": share["purposes"], "expiresAt": share["expiresAt"], "grantedAt": share["grantedAt"]},
         "triage": case.get("triage"),
         "lastReviewedAt": case.get("lastReviewedAt"),
+        "imageCount": image_count,
         "newImageCount": case.get("newImageCount", 0),
         "newReplyCount": case.get("newReplyCount", 0),
         "waitingForPhotos": bool(case.get("waitingForPhotos")),
         "folders": folders,
+        "foldersContinuationToken": next_folders,
         **extras,
     }
 
@@ -330,6 +406,8 @@ def note_new_image(services: Any, clinic_id: str, patient_id: str) -> str:
 
     def change(c: dict) -> None:
         c.update({"newImageCount": c.get("newImageCount", 0) + 1, "hasNew": True, "lastActivityAt": now, "waitingForPhotos": False})
+        if isinstance(c.get("imageCount"), int):
+            c["imageCount"] += 1  # kept as photos arrive, never recounted (case_summary.py)
 
     _update_case(services, case, change)
     return case_id

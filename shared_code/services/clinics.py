@@ -20,6 +20,9 @@ CLINIC_SCHEMA = {
         "odsCode": {"type": "string", "minLength": 3, "maxLength": 10},
         "notificationEmail": {"type": "string", "minLength": 3, "maxLength": 254},
         "shareCode": {"type": "string", "minLength": 8, "maxLength": 9},
+        # what the clinic's EPR exports hold (issue 15): the PDF summary always
+        "exportFormats": {"enum": ["fhir-jpeg", "dicom", "both"]},
+        "exportInlineBinary": {"type": "boolean"},
     },
 }
 MEMBER_SCHEMA = {
@@ -76,6 +79,8 @@ def create_clinic(store: MetadataStore, body: dict, now: Any, *, allow_demo_code
         "odsCode": ods,
         "notificationEmail": email,
         "shareCode": code,
+        "exportFormats": body.get("exportFormats") or "both",
+        "exportInlineBinary": bool(body.get("exportInlineBinary")),
         "createdAt": iso(now),
     }
     created = store.create(CLINICS, doc)

@@ -158,13 +158,14 @@ def reply(services: Any, user: Principal, folder_id: str, text: str, clinic_id: 
     return comment_view(created, for_patient=True)
 
 
-def list_comments(services: Any, user: Principal, target_type: str, target_id: str) -> dict:
+def list_comments(services: Any, user: Principal, target_type: str, target_id: str, limit: int = 200, token: str | None = None) -> dict:
+    """Comments on one photo or folder, oldest first, a page at a time: never cut off."""
     _, acc = _target(services, user, target_type, target_id, "viewed-image" if target_type == "image" else "viewed-folder")
     where: dict[str, Any] = {"type": "comment", "targetType": target_type, "targetId": target_id}
     if user.kind != PATIENT:
         where["clinicId"] = acc.clinic_id
-    page = services.store.query(PATIENTS, acc.patient_id, where=where, order_by="createdAt", limit=200)
-    return {"items": [comment_view(c, for_patient=user.kind == PATIENT) for c in page.items], "continuationToken": None}
+    page = paging.fetch(services.store, PATIENTS, acc.patient_id, where=where, order_by="createdAt", descending=False, limit=limit, token=token)
+    return paging.as_response(page, lambda c: comment_view(c, for_patient=user.kind == PATIENT))
 
 
 def folder_messages(services: Any, user: Principal, folder_id: str) -> dict:

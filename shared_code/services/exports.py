@@ -11,21 +11,21 @@ it is withdrawn (blob deleted) and status and content answer 410.
 from __future__ import annotations
 
 import logging
-import tempfile
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import Any
 
 from shared_code import export_package as pkg
 from shared_code.auth.principal import CLINICIAN, Principal
 from shared_code.domain.common import is_valid_id, iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
+from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
 from shared_code.services import access, audit, cases, clinical_export, clinics, concurrency, measurements, paging, pending_work, profile
+from shared_code.services.blob_pipe import upload_while_written
 from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
-from shared_code.services.plaintext import read_all
+from shared_code.services.plaintext import read_all, read_part
 
 log = logging.getLogger("skinvault.exports")
 
@@ -38,9 +38,7 @@ EXPORT_SCHEMA = {
         "imageIds": {"type": "array", "items": {"type": "string", "maxLength": 100}, "minItems": 1, "maxItems": 1000, "uniqueItems": True},
     },
 }
-CHUNK = 4 * 1024 * 1024
 EXPORT_STUCK_AFTER = timedelta(minutes=30)  # 100 photos of 5 MB build in about a minute
-SPOOL = 16 * 1024 * 1024
 
 
 __all__ = ["build", "export_blob_name", "export_content", "export_status", "request_export"]
@@ -62,10 +60,17 @@ def request_export(services: Any, user: Principal, body: dict) -> dict:
     case = cases.find_case(store, user.clinic_ids, body["caseId"])
     patient_id, clinic_id = case["patientId"], case["clinicId"]
     share = _direct_care_share(services, user, patient_id, clinic_id)
-    in_scope = {i["id"] for f in access.folders_in_scope(store, patient_id, share) for i in access.ready_images(store, patient_id, f["id"])}
-    wanted = body.get("imageIds") or sorted(in_scope)
-    if any(image_id not in in_scope for image_id in wanted):
-        raise NotFoundError()
+    if body.get("imageIds"):
+        wanted = list(body["imageIds"])
+        for image_id in wanted:  # point reads: the cost follows the photos asked for, not the library
+            try:
+                image = store.read(PATIENTS, patient_id, image_id)
+            except NotFound:
+                raise NotFoundError() from None
+            if image.get("type") != "image" or image.get("status") != "ready" or not covers_folder(share, image["folderId"]):
+                raise NotFoundError()
+    else:  # everything in scope: the export reads each of these photos anyway
+        wanted = sorted(i["id"] for f in access.folders_in_scope(store, patient_id, share) for i in access.ready_images(store, patient_id, f["id"]))
     if not wanted:
         raise RuleViolation("There are no ready photos in this case to export.")
     export_id = new_id("exp")
@@ -143,6 +148,26 @@ def export_content(services: Any, user: Principal, export_id: str) -> bytes:
     return read_all(services.blobs.read_decrypted(EXPORTS, export_blob_name(doc["patientId"], export_id)))
 
 
+def export_content_part(services: Any, user: Principal, export_id: str, range_header: str | None) -> tuple[bytes, ByteRange | None]:
+    """The package, or with `Range: bytes=...` one part of it (206): a 1.5 GB package is downloaded
+    a few MiB at a time and the worker never holds more than one part. The download is audited
+    once, by its first part (or the whole read)."""
+    if not range_header:
+        return export_content(services, user, export_id), None
+    doc = _export_for(services, user, export_id)
+    state = _state(doc, services.clock.now())
+    if state != "ready":
+        return export_content(services, user, export_id), None  # the same 410/422 as a whole read
+    name = export_blob_name(doc["patientId"], export_id)
+    part = parse_range(range_header, services.blobs.plaintext_size(EXPORTS, name))
+    if part is None:
+        return export_content(services, user, export_id), None
+    if part.first == 0:
+        now = services.clock.now()
+        audit.by_clinician(services.store, now, doc["patientId"], user.sub, "export-downloaded", doc["clinicId"], ("export", export_id))
+    return read_part(services.blobs.read_decrypted(EXPORTS, name, offset=part.first, length=part.length)), part
+
+
 # ----------------------------------------------------------------------------- the job
 def _set(services: Any, doc: dict, **changes: Any) -> dict:
     """Change the export's document, unless it was withdrawn meanwhile (that is final)."""
@@ -156,10 +181,11 @@ def _set(services: Any, doc: dict, **changes: Any) -> dict:
     return concurrency.modify(services.store, PATIENTS, doc, change) or doc
 
 
-def _read_file(f: BinaryIO) -> Iterator[bytes]:
-    f.seek(0)
-    while chunk := f.read(CHUNK):
-        yield chunk
+def package_options(clinic: dict) -> Any:
+    """The clinic's choice of export formats (FHIR + JPEG, DICOM or both; the PDF always), and
+    whether its EPR needs each photo inline in the FHIR bundle as a Binary (off unless asked for)."""
+    formats = pkg.EXPORT_FORMATS.get(clinic.get("exportFormats") or "both", pkg.EXPORT_FORMATS["both"])
+    return pkg.PackageOptions(formats=formats, inline_binary=bool(clinic.get("exportInlineBinary")))
 
 
 def build(services: Any, message: dict) -> str:
@@ -194,10 +220,21 @@ def build(services: Any, message: dict) -> str:
     def open_photo(image_id: str) -> bytes:
         return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "original")))
 
+    def open_preview(image_id: str) -> bytes | None:  # the PDF's thumbnail, from the stored 1600 px preview
+        try:
+            return read_all(services.blobs.read_decrypted(IMAGES, image_blob_name(patient_id, image_id, "preview")))
+        except NotFound:
+            return None  # none stored: the thumbnail is made from the original
+
+    options = package_options(clinics.get_clinic(store, doc["clinicId"]))
     try:
-        with tempfile.TemporaryFile() as spool:
-            stats = pkg.build_export_package(info, folders, photos, comments, open_photo, spool)
-            stored = services.blobs.put_encrypted(EXPORTS, export_blob_name(patient_id, export_id), _read_file(spool))
+        # built into the encrypted upload as it is written (one pass, nothing spooled), see blob_pipe.py
+        stats, stored = upload_while_written(
+            services.blobs,
+            EXPORTS,
+            export_blob_name(patient_id, export_id),
+            lambda out: pkg.build_export_package(info, folders, photos, comments, open_photo, out, options=options, open_thumbnail=open_preview),
+        )
     except (EncryptionRejected, pkg.ExportInputError, pkg.PhotoChangedError) as exc:
         log.warning("export failed export_id=%s reason=%s", export_id, type(exc).__name__)
         _set(services, doc, status="failed", reason="A photo could not be read for the export. Try again, or contact support.")

@@ -12,11 +12,12 @@ from shared_code.domain.common import iso, new_id, public_view, uk_file_stamp
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.lesion_history import LesionHistory
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
+from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
-from shared_code.services import access, concurrency, deletion, paging, pending_work, quotas
+from shared_code.services import access, case_summary, concurrency, deletion, paging, pending_work, quotas
 from shared_code.services.deletion import upload_blob_name
 from shared_code.services.export_scope import end_exports_out_of_scope
-from shared_code.services.plaintext import read_all
+from shared_code.services.plaintext import read_all, read_part
 
 RENDITIONS = ("original", "thumbnail", "preview")
 UPLOAD_SETTLE_TIME = timedelta(minutes=10)  # after the upload link expires, before the timer looks
@@ -24,7 +25,7 @@ UPLOAD_SETTLE_TIME = timedelta(minutes=10)  # after the upload link expires, bef
 
 # ----------------------------------------------------------------------------- folders
 def folder_view(doc: dict) -> dict:
-    view = public_view(doc)
+    view = public_view(doc, drop=("readyImageCount",))
     view["id"] = doc["id"]
     view["etag"] = doc.get("_etag")
     site = doc.get("bodySite")
@@ -53,8 +54,12 @@ def create_folder(services: Any, user: Principal, body: dict) -> dict:
         "updatedAt": iso(now),
     }
     doc.update(fields)
+    doc["readyImageCount"] = 0  # kept as photos become ready or go (case_summary.py)
     access.register_owner(services.store, "fld", folder_id, user.patient_id)
-    return folder_view(services.store.create(PATIENTS, doc))
+    created = services.store.create(PATIENTS, doc)
+    # an all-folders share now covers it
+    case_summary.after_commit("folder create", user.patient_id, lambda: case_summary.refresh_cases(services.store, user.patient_id, now))
+    return folder_view(created)
 
 
 def list_folders(services: Any, user: Principal, limit: int, token: str | None) -> dict:
@@ -77,7 +82,12 @@ def update_folder(services: Any, user: Principal, folder_id: str, body: dict, if
         doc.update(fields)
         doc["updatedAt"] = iso(services.clock.now())
 
-    return folder_view(concurrency.modify_if_match(services.store, PATIENTS, folder, change, if_match))
+    updated = concurrency.modify_if_match(services.store, PATIENTS, folder, change, if_match)
+    # the worklist shows folder names
+    case_summary.after_commit(
+        "folder edit", user.patient_id, lambda: case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())
+    )
+    return folder_view(updated)
 
 
 def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
@@ -85,6 +95,9 @@ def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
     if user.kind != PATIENT:
         raise NotFoundError()
     deletion.delete_folder(services, user.patient_id, folder["id"])
+    case_summary.after_commit(
+        "folder delete", user.patient_id, lambda: case_summary.refresh_cases(services.store, user.patient_id, services.clock.now())
+    )
     end_exports_out_of_scope(services, user.patient_id)
 
 
@@ -192,6 +205,7 @@ def delete_image(services: Any, user: Principal, image_id: str) -> None:
         raise NotFoundError()
     image, _ = access.image_for(services, user, image_id)
     deletion.delete_image(services, image["patientId"], image["id"])
+    case_summary.after_commit("photo delete", user.patient_id, lambda: case_summary.image_gone(services.store, image, services.clock.now()))
     end_exports_out_of_scope(services, user.patient_id)
 
 
@@ -208,3 +222,26 @@ def image_content(services: Any, user: Principal, image_id: str, size: str) -> t
         raise
     captured = uk_file_stamp(image.get("capturedAt"), with_time=False)  # the UK date, as people read it
     return data, f"skinvault-{captured}-{size}.jpg"
+
+
+def image_content_part(services: Any, user: Principal, image_id: str, size: str, range_header: str | None) -> tuple[bytes, str, ByteRange | None]:
+    """Like image_content, but a `Range: bytes=...` ask is served one part at a time (206): the
+    worker holds at most one part (domain/ranges.py), whatever the photo's size. Each part is
+    audited like a whole read only when it starts at byte 0 (one view, not one per part)."""
+    if not range_header:
+        data, filename = image_content(services, user, image_id, size)
+        return data, filename, None
+    image, acc = access.image_for(services, user, image_id, action="viewed-image-content" if _first_part(range_header) else None)
+    if image.get("status") != "ready":
+        raise RuleViolation("This photo is not ready to view." if image.get("status") == "pending" else "This photo was not accepted.")
+    name = image_blob_name(acc.patient_id, image_id, size)
+    part = parse_range(range_header, services.blobs.plaintext_size(IMAGES, name))
+    if part is None:
+        data, filename = image_content(services, user, image_id, size)
+        return data, filename, None
+    data = read_part(services.blobs.read_decrypted(IMAGES, name, offset=part.first, length=part.length))
+    return data, f"skinvault-{(image.get('capturedAt') or '')[:10]}-{size}.jpg", part
+
+
+def _first_part(range_header: str) -> bool:
+    return range_header.replace(" ", "").lower().startswith("bytes=0-")

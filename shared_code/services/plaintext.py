@@ -24,3 +24,10 @@ def read_all(chunks: Iterable[bytes], *, limit: int | None = None) -> bytes:
     data = buf.getvalue()
     buf.close()
     return data
+
+
+def read_part(chunks: Iterable[bytes]) -> bytes:
+    """Join the chunks of one part of a ranged read (<= 4 MiB): a part that came as one chunk (the
+    usual case, one region) is handed on as it is, without the copy read_all makes."""
+    parts = list(chunks)
+    return parts[0] if len(parts) == 1 else b"".join(parts)

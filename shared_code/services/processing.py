@@ -21,7 +21,7 @@ from shared_code.domain import imaging
 from shared_code.domain.common import iso, parse_instant, parse_wall_clock
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
 from shared_code.ports import IMAGES, NOTIFICATIONS_QUEUE, PATIENTS, UPLOADS, EncryptionRejected, NotFound
-from shared_code.services import cases, concurrency, deletion
+from shared_code.services import case_summary, cases, concurrency, deletion
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import TooLarge, read_all
 
@@ -134,6 +134,7 @@ def _process(services: Any, image: dict, upload_name: str) -> str:
     if outcome == SETTLED:
         return "ready"
     services.blobs.delete(UPLOADS, upload_name)
+    case_summary.bump_folder(services.store, patient_id, image["folderId"], +1)
     _queue_new_image_notifications(services, patient_id, image["folderId"], image_id)
     log.info("upload processed image_id=%s status=ready", image_id)
     _record_time_to_ready(services, image)

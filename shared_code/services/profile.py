@@ -64,7 +64,12 @@ def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:
         changes["nhsNumberVerified"] = bool(user.nhs_number) and changes["nhsNumber"] == user.nhs_number
     doc = apply_profile_changes(get_or_create(store, user, now), changes)
     doc["updatedAt"] = iso(now)
-    return store.replace(PATIENTS, doc, if_match=doc["_etag"])
+    updated = store.replace(PATIENTS, doc, if_match=doc["_etag"])
+    from shared_code.services import case_summary  # (imports this module)
+
+    # the clinic's worklist shows name, birth date, NHS number
+    case_summary.after_commit("profile edit", user.patient_id, lambda: case_summary.refresh_cases(store, user.patient_id, now))
+    return updated
 
 
 def read_profile(store: MetadataStore, patient_id: str) -> dict | None:

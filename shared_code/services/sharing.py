@@ -15,7 +15,7 @@ from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.identity import identity_keys
 from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, share_state
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
-from shared_code.services import access, audit, clinics, concurrency, consent, invitations, paging, profile, safeguards, triage_summary
+from shared_code.services import access, audit, case_summary, clinics, concurrency, consent, invitations, paging, profile, safeguards, triage_summary
 from shared_code.services.export_scope import end_exports_out_of_scope
 
 SHARE_SCHEMA = {
@@ -139,10 +139,12 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
     identity = identity_keys(profile.read_profile(services.store, patient_id) or {})  # to spot one NHS number on two people
     scope = [f["id"] for f in access.folders_in_scope(services.store, patient_id, share)]
 
+    # the worklist row and the count of photos in scope, from the folders' counts (never the photos)
+    fields = case_summary.scope_fields(services.store, patient_id, share)
+
     def new_case() -> dict:
         # a clinic that has never reviewed the case has every photo in scope to look at
-        folders = access.folders_in_scope(services.store, patient_id, share)
-        ready = sum(len(access.ready_images(services.store, patient_id, f["id"])) for f in folders)
+        ready = fields["imageCount"]
         return {
             "id": case_id,
             "clinicId": clinic_id,
@@ -159,6 +161,7 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
         case.update(
             {"active": True, "shareId": share["id"], "lastActivityAt": iso(now), "hasNew": True, "sharingEndedAt": None, "endedPatient": None}
         )
+        case.update(fields)
         triage_summary.stamp_opened_case(case, now)
         case.update(identity)
         added = triage_summary.widen_scope(case, scope, now)  # folders the clinic could not see before

@@ -46,13 +46,14 @@ class FakeBlobStore:
             self.blobs[(container, name)] = (bytes(payload), dict(metadata or {}))
         return BlobInfo(name=name, etag=f"etag-{self._n}", size=len(payload), metadata=dict(metadata or {}))
 
-    def read_decrypted(self, container: str, name: str) -> Iterator[bytes]:
+    def read_decrypted(self, container: str, name: str, *, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         from shared_code.ports import NotFound
 
         self._check()
         if (container, name) not in self.blobs:
             raise NotFound(name)
         data = self.blobs[(container, name)][0]
+        data = data[offset : None if length is None else offset + length]
         for i in range(0, len(data), 1 << 20):
             yield data[i : i + (1 << 20)]
 
@@ -64,6 +65,9 @@ class FakeBlobStore:
             raise NotFound(name)
         data, meta = self.blobs[(container, name)]
         return BlobInfo(name=name, etag="etag", size=len(data), metadata=meta)
+
+    def plaintext_size(self, container: str, name: str) -> int:
+        return self.info(container, name).size
 
     def delete(self, container: str, name: str) -> None:
         self._check()

@@ -25,7 +25,6 @@ def test_every_clinician_read_and_action_is_recorded_newest_first(scene, client)
     scene.share(folder_ids=[folder])
     token, case = scene.doctor.token, scene.case_id()
     steps = [
-        ("GET", "/api/clinic/cases", None, "viewed-worklist", ("case", case)),
         ("GET", f"/api/clinic/cases/{case}", None, "viewed-case", ("case", case)),
         ("GET", f"/api/folders/{folder}", None, "viewed-folder", ("folder", folder)),
         ("GET", f"/api/images/{image}", None, "viewed-image", ("image", image)),
@@ -47,7 +46,19 @@ def test_every_clinician_read_and_action_is_recorded_newest_first(scene, client)
     summaries = {i["action"]: i["summary"] for i in clinician_items}
     assert summaries["viewed-image-content"] == "Dr Dana Scully (Leeds Dermatology) viewed a photo"
     assert summaries["triaged"] == "Dr Dana Scully (Leeds Dermatology) recorded a triage outcome"
-    assert summaries["viewed-worklist"] == "Dr Dana Scully (Leeds Dermatology) saw your case in the clinic list"
+    assert summaries["viewed-case"] == "Dr Dana Scully (Leeds Dermatology) opened your case"
+
+
+def test_the_trail_records_what_the_clinic_opened_not_each_worklist_listing(scene, client):
+    folder = scene.folder("Mole")
+    scene.photo(folder)
+    scene.share(folder_ids=[folder])
+    for _ in range(3):
+        ok(client.get("/api/clinic/cases", token=scene.doctor.token))
+    assert [i for i in trail(client, scene.patient.token) if i["actor"]["kind"] == "clinician"] == []
+    ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))
+    opened = [i["action"] for i in trail(client, scene.patient.token) if i["actor"]["kind"] == "clinician"]
+    assert opened == ["viewed-case"]
 
 
 def test_share_granted_revoked_and_expired_are_recorded_in_plain_words(scene, client):
@@ -165,12 +176,12 @@ def test_the_trail_outlives_the_erasure_of_the_account(scene, client):
 
 def test_trail_names_the_clinician_even_after_they_leave_the_clinic(scene, client):
     scene.share()
-    ok(client.get("/api/clinic/cases", token=scene.doctor.token))
+    ok(client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token))
     members_url = f"/api/manage/clinics/{scene.clinic['id']}/members"
     assert client.delete(f"{members_url}/{scene.doctor.sub}", token=scene.admin).status == 204
     assert ok(client.get(members_url, token=scene.admin))["items"] == []
     assert client.get(f"/api/clinic/cases/{scene.case_id()}", token=scene.doctor.token).status == 404
-    (view,) = [i for i in trail(client, scene.patient.token) if i["action"] == "viewed-worklist"]
+    (view,) = [i for i in trail(client, scene.patient.token) if i["action"] == "viewed-case"]
     assert view["actor"]["name"] == "Dr Dana Scully"
     assert view["clinic"]["name"] == "Leeds Dermatology"
     # re-adding the clinician restores access

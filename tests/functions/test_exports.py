@@ -148,3 +148,41 @@ def test_the_package_leaves_out_comments_withdrawn_as_posted_in_error_and_keeps_
     text = base64.b64decode(document["content"][0]["attachment"]["data"]).decode()
     assert "Looks regular" in text and "It has not changed" in text
     assert "Meant for another patient" not in text
+
+
+def test_a_clinics_export_holds_the_formats_it_chose_with_media_pointing_at_the_jpegs(scene, client):
+    from shared_code.ports import CLINICS
+
+    store = client.services.store
+    clinic = store.read(CLINICS, scene.clinic["id"], scene.clinic["id"])
+    clinic["exportFormats"] = "fhir-jpeg"
+    store.replace(CLINICS, clinic, if_match=clinic["_etag"])
+    folder = scene.folder("Mole")
+    scene.photo(folder)
+    scene.share(folder_ids=[folder])
+    export = ok(client.post("/api/exports", token=scene.doctor.token, json={"caseId": scene.case_id()}), 202)
+    _run_jobs(client)
+    reply = client.get(f"/api/exports/{export['exportId']}/content", token=scene.doctor.token)
+    assert reply.status == 200
+    with zipfile.ZipFile(io.BytesIO(reply.body)) as zf:
+        names = zf.namelist()
+        bundle = json.loads(zf.read("fhir/bundle.json"))
+        (media,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Media"]
+        assert zf.read(media["content"]["url"]).startswith(b"\xff\xd8")  # the JPEG file in the package
+    assert not any(n.startswith("dicom/") for n in names) and "summary.pdf" in names
+    assert not [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Binary"]
+
+
+def test_an_export_downloads_in_parts(scene, client):
+    folder = scene.folder("Mole")
+    scene.photo(folder)
+    scene.share(folder_ids=[folder])
+    export = ok(client.post("/api/exports", token=scene.doctor.token, json={"caseId": scene.case_id()}), 202)
+    _run_jobs(client)
+    url = f"/api/exports/{export['exportId']}/content"
+    whole = client.get(url, token=scene.doctor.token).body
+    first = client.get(url, token=scene.doctor.token, headers={"Range": "bytes=0-99"})
+    rest = client.get(url, token=scene.doctor.token, headers={"Range": "bytes=100-"})
+    assert (first.status, rest.status) == (206, 206)
+    assert first.headers["Content-Range"] == f"bytes 0-99/{len(whole)}"
+    assert first.body + rest.body == whole

@@ -214,12 +214,20 @@ def seed(services: Any, photos: int, mb: float, distinct: int = 4) -> dict[str, 
 
     jpegs = [noisy_jpeg(seed, mb) for seed in range(max(1, min(distinct, photos)))]
     dims = [Image.open(io.BytesIO(data)).size for data in jpegs]
+    previews = []  # as processing stores them beside each original (the export's PDF uses them)
+    for data in jpegs:
+        with Image.open(io.BytesIO(data)) as image:
+            image.thumbnail((1600, 1600))
+            out = io.BytesIO()
+            image.save(out, format="JPEG", quality=85)
+            previews.append(out.getvalue())
     pid, started = patient.patient_id, time.perf_counter()
     image_ids, total = [], 0
     for n in range(photos):
         data, (width, height) = jpegs[n % len(jpegs)], dims[n % len(jpegs)]
         image_id = new_id("img")
         services.blobs.put_encrypted(IMAGES, library.image_blob_name(pid, image_id, "original"), data)
+        services.blobs.put_encrypted(IMAGES, library.image_blob_name(pid, image_id, "preview"), previews[n % len(previews)])
         access.register_owner(store, "img", image_id, pid, folder["id"])
         captured = datetime(2024, 5, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=n)
         store.create(PATIENTS, ready_image_doc(pid, folder["id"], image_id, captured, now, len(data), width, height))

@@ -50,7 +50,7 @@ async function readProblem(res) {
 /**
  * request("/api/clinic/cases", {query, method, json, signal, as: "json"|"blob"|"response"})
  */
-export async function request(path, { method = "GET", query, json, signal, as = "json" } = {}) {
+export async function request(path, { method = "GET", query, json, signal, as = "json", range } = {}) {
   const token = await getToken();
   if (!token) throw new SessionExpiredError();
   let url = apiUrl(path);
@@ -61,6 +61,7 @@ export async function request(path, { method = "GET", query, json, signal, as = 
     if (qs) url += `?${qs}`;
   }
   const headers = { Authorization: `Bearer ${token}`, Accept: as === "json" ? "application/json" : "*/*" };
+  if (range) headers.Range = range;
   const init = { method, headers, signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" };
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -90,6 +91,64 @@ export async function request(path, { method = "GET", query, json, signal, as = 
   return text ? JSON.parse(text) : null;
 }
 
+const PART_BYTES = 4 * 1024 * 1024; // the most the API serves in one part of a ranged download
+
+/**
+ * A large body (an original, an export package) asked for part by part with HTTP Range, so the API
+ * never holds more than one part; the parts are put together here into one Response (a Blob body)
+ * that callers use as they would the whole. A server that ignores Range answers 200 with all of it.
+ */
+async function inParts(path, { query, signal } = {}) {
+  const parts = [];
+  let first = 0;
+  let head = null;
+  for (;;) {
+    const res = await request(path, { query, signal, as: "response", range: `bytes=${first}-${first + PART_BYTES - 1}` });
+    if (res.status !== 206) return res;
+    head = head || res;
+    const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get("Content-Range") || "");
+    if (!match && first === 0) return request(path, { query, signal, as: "response" }); // Content-Range not exposed: the whole body
+    const body = await res.blob();
+    if (!match || Number(match[1]) !== first || body.size !== Number(match[2]) - first + 1) {
+      throw new ApiError(502, { title: "Download interrupted", detail: "Part of the download went missing. Try again." });
+    }
+    parts.push(body);
+    first = Number(match[2]) + 1;
+    if (first >= Number(match[3])) break;
+  }
+  const type = head.headers.get("Content-Type") || "application/octet-stream";
+  const headers = new Headers({ "Content-Type": type });
+  const disposition = head.headers.get("Content-Disposition");
+  if (disposition) headers.set("Content-Disposition", disposition);
+  return new Response(new Blob(parts, { type }), { status: 200, headers });
+}
+
+/** Every page of a list, following continuationToken (for short lists that must never be cut off). */
+async function allPages(path, signal) {
+  const items = [];
+  let continuationToken;
+  do {
+    const page = await request(path, { query: { limit: 200, continuationToken }, signal });
+    items.push(...(page.items || []));
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return { items, continuationToken: null };
+}
+
+/** A case with all its folders (paged by the API), each with its newest photos (more via folderImages). */
+async function caseWithFolders(caseId, signal) {
+  const path = `/api/clinic/cases/${encodeURIComponent(caseId)}`;
+  const detail = await request(path, { signal });
+  let continuationToken = detail.foldersContinuationToken;
+  while (continuationToken) {
+    const page = await request(path, { query: { continuationToken }, signal });
+    detail.folders.push(...(page.folders || []));
+    continuationToken = page.foldersContinuationToken;
+  }
+  detail.foldersContinuationToken = null;
+  return detail;
+}
+
 export const api = {
   cases: (filter, continuationToken, limit, signal, sort = "urgency") =>
     request("/api/clinic/cases", { query: { filter, limit, continuationToken, sort }, signal }),
@@ -101,7 +160,10 @@ export const api = {
   addMeasurement: (caseId, imageId, body) =>
     request(`/api/clinic/cases/${encodeURIComponent(caseId)}/images/${encodeURIComponent(imageId)}/measurements`, { method: "POST", json: body }),
   measurements: (caseId, imageId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/images/${encodeURIComponent(imageId)}/measurements`, { signal }),
-  case: (caseId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}`, { signal }),
+  case: (caseId, signal) => caseWithFolders(caseId, signal),
+  folderImages: (folderId, continuationToken, signal) =>
+    request(`/api/folders/${encodeURIComponent(folderId)}/images`, { query: { continuationToken }, signal }),
+  image: (imageId, signal) => request(`/api/images/${encodeURIComponent(imageId)}`, { signal }),
   markReviewed: (caseId) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/reviewed`, { method: "POST", json: {} }),
   triage: (caseId, { outcome, note, patientMessage, reminder }) =>
     request(`/api/clinic/cases/${encodeURIComponent(caseId)}/triage`, {
@@ -116,18 +178,20 @@ export const api = {
   requestPhotos: (body) => request("/api/clinic/invitations", { method: "POST", json: body }),
   cancelInvitation: (invitationId) =>
     request(`/api/clinic/invitations/${encodeURIComponent(invitationId)}/cancel`, { method: "POST", json: {} }),
-  imageComments: (imageId, signal) => request(`/api/images/${encodeURIComponent(imageId)}/comments`, { signal }),
+  imageComments: (imageId, signal) => allPages(`/api/images/${encodeURIComponent(imageId)}/comments`, signal),
   addImageComment: (imageId, text) =>
     request(`/api/images/${encodeURIComponent(imageId)}/comments`, { method: "POST", json: { text } }),
-  folderComments: (folderId, signal) => request(`/api/folders/${encodeURIComponent(folderId)}/comments`, { signal }),
+  folderComments: (folderId, signal) => allPages(`/api/folders/${encodeURIComponent(folderId)}/comments`, signal),
   addFolderComment: (folderId, text) =>
     request(`/api/folders/${encodeURIComponent(folderId)}/comments`, { method: "POST", json: { text } }),
   imageContent: (imageId, size, signal) =>
-    request(`/api/images/${encodeURIComponent(imageId)}/content`, { query: { size }, signal, as: "response" }),
+    size === "original"
+      ? inParts(`/api/images/${encodeURIComponent(imageId)}/content`, { query: { size }, signal })
+      : request(`/api/images/${encodeURIComponent(imageId)}/content`, { query: { size }, signal, as: "response" }),
   startExport: (caseId, imageIds) =>
     request("/api/exports", { method: "POST", json: imageIds ? { caseId, imageIds } : { caseId } }),
   exportStatus: (exportId, signal) => request(`/api/exports/${encodeURIComponent(exportId)}`, { signal }),
-  exportContent: (exportId) => request(`/api/exports/${encodeURIComponent(exportId)}/content`, { as: "response" }),
+  exportContent: (exportId) => inParts(`/api/exports/${encodeURIComponent(exportId)}/content`),
 };
 
 // Research studies (researchers only): every path here, like the rest, goes through apiUrl().

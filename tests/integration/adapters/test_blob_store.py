@@ -492,6 +492,31 @@ def test_ping_fails_fast_while_azurite_is_down_and_recovers_when_it_is_back(kek)
         blob_store.ping()
 
 
+# ----------------------------------------------------------------------------- ranged reads (issue 15)
+@pytest.mark.parametrize("size", [0, 1, REGION - 1, REGION, REGION + 1, 9 * MiB + 1234])
+def test_plaintext_size_is_known_from_the_ciphertext_at_every_region_boundary(store, size):
+    store.put_encrypted(IMAGES, f"sizes/{size}", os.urandom(size))
+    assert store.plaintext_size(IMAGES, f"sizes/{size}") == size
+
+
+@pytest.mark.parametrize(("offset", "length"), [(0, 1), (0, REGION), (REGION - 10, 20), (REGION, REGION), (2 * REGION + 5, 1229), (5, 9 * MiB)])
+def test_a_range_reads_exactly_those_plaintext_bytes(store, big_blob, offset, length):
+    plaintext = big_blob[0]
+    got = b"".join(store.read_decrypted(IMAGES, "fixtures/big", offset=offset, length=length))
+    assert got == plaintext[offset : offset + length]
+
+
+def test_a_range_in_a_tampered_region_is_refused_while_other_regions_still_read(store, raw, big_blob):
+    plaintext, ciphertext, metadata = big_blob
+    tampered = bytearray(ciphertext)
+    tampered[2 * REGION + 2 * 28 + 50] ^= 0x80  # inside the third region's data
+    _put_raw(raw, "bad/ranged", bytes(tampered), metadata)
+    with pytest.raises(EncryptionRejected) as err:
+        b"".join(store.read_decrypted(IMAGES, "bad/ranged", offset=2 * REGION, length=100))
+    assert err.value.reason_code == "integrity"
+    assert b"".join(store.read_decrypted(IMAGES, "bad/ranged", offset=0, length=REGION)) == plaintext[:REGION]
+
+
 # ------------------------------------------------------------------ leases (issue 14 item 3)
 def _lease_with_upload_sas(store, kek, name):
     """What anyone holding the upload link can do: write the blob, then take an infinite lease."""

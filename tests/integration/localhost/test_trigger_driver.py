@@ -102,3 +102,36 @@ def _count(queue_client) -> int:
         return queue_client.get_queue_properties().approximate_message_count
     except Exception:  # noqa: BLE001 - not created yet
         return 0
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_blob_trigger_invocations_run_concurrently_up_to_the_setting(azurite, monkeypatch, limit):
+    monkeypatch.setenv("STORAGE", azurite.connection_string)
+    name = f"concurrent{limit}"
+    container = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client(name)
+    container.create_container()
+    app = func.FunctionApp()
+    lock = threading.Lock()
+    running, peak, done = [0], [0], []
+
+    @app.blob_trigger(arg_name="blob", path=f"{name}/{{name}}", connection="STORAGE", source="EventGrid")
+    def slow(blob: func.InputStream) -> None:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.6)
+        with lock:
+            running[0] -= 1
+            done.append(blob.name)
+
+    _, blob_fns, _ = collect(app)
+    for n in range(6):
+        container.upload_blob(f"photo-{n}", b"x")
+    driver = TriggerDriver(azurite.connection_string, blob_fns, [], poll_seconds=0.1, blob_concurrency=limit)
+    driver.start()
+    try:
+        assert _wait(lambda: len(done) == 6)
+    finally:
+        driver.stop()
+    assert peak[0] == limit  # as many at once as allowed, never more
+    assert sorted(done) == sorted(f"{name}/photo-{n}" for n in range(6))  # each once

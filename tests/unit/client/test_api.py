@@ -152,3 +152,25 @@ def test_image_content_returns_bytes_and_checks_size():
     assert client.image_content("img-1", "thumbnail") == b"\xff\xd8jpeg"
     with pytest.raises(ValueError):
         client.image_content("img-1", "huge")  # type: ignore[arg-type]
+
+
+def _ranged_server(body: bytes, part: int, *, skip: bool = False):
+    def handler(req):
+        first, last = (int(x) for x in req.headers["Range"].removeprefix("bytes=").split("-"))
+        first += 1 if skip and first else 0  # a broken server that skips a byte
+        last = min(last, first + part - 1, len(body) - 1)
+        return httpx.Response(206, content=body[first : last + 1], headers={"Content-Range": f"bytes {first}-{last}/{len(body)}"})
+
+    return handler
+
+
+def test_an_original_is_downloaded_in_parts_and_put_together():
+    body = bytes(range(256)) * 50
+    assert _client(_ranged_server(body, 1000)).download_in_parts("/images/img-1/content", part_bytes=4096) == body
+    assert _client(_ranged_server(body, 5000)).image_content("img-1", "original") == body
+
+
+def test_a_part_that_does_not_follow_the_last_one_stops_the_download():
+    with pytest.raises(ApiError) as err:
+        _client(_ranged_server(b"x" * 5000, 1000, skip=True)).image_content("img-1", "original")
+    assert err.value.title == "Download interrupted"

@@ -163,13 +163,40 @@ function compareForm(ctx, detail, folder) {
   return form;
 }
 
+/** The folder's older photos, a page at a time (the case view carries only the newest of each folder). */
+function olderPhotosButton(ctx, detail, folder, lazy, fresh, redraw) {
+  if (!folder.imagesContinuationToken) return null;
+  const more = button("Show older photos", {
+    variant: "secondary",
+    dataset: { action: "older-photos" },
+    onclick: async () => {
+      more.disabled = true;
+      try {
+        const page = await api.folderImages(folder.id, folder.imagesContinuationToken, ctx.signal);
+        folder.images = [...(folder.images || []), ...(page.items || [])];
+        folder.imagesContinuationToken = page.continuationToken;
+        redraw();
+      } catch (err) {
+        more.disabled = false;
+        ctx.handled(err);
+      }
+    },
+  });
+  return more;
+}
+
 function folderSection(ctx, detail, folder, lazy, fresh) {
   const code = folder.bodySiteCode;
   const site = humanise(folder.bodySite) || code?.display || "Not recorded";
-  const count = readyImages(folder).length;
+  const count = Number.isInteger(folder.imageCount) ? folder.imageCount : readyImages(folder).length;
+  let section = null;
+  const redraw = () => {
+    const next = folderSection(ctx, detail, folder, lazy, fresh);
+    section.replaceWith(next);
+  };
   const fact = (label, value, title) =>
     h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, label), h("dd", { class: "app-facts__value", title: title || null }, value || "Not recorded"));
-  return h(
+  section = h(
     "section",
     { class: "app-folder", "aria-labelledby": `folder-${folder.id}`, dataset: { folderId: folder.id } },
     h("h2", { id: `folder-${folder.id}`, class: "app-folder__title" }, folder.name, h("span", { class: "nhsuk-caption-m app-folder__count" }, plural(count, "photo", "photos"))),
@@ -184,6 +211,7 @@ function folderSection(ctx, detail, folder, lazy, fresh) {
     ),
     folder.notes ? h("p", { class: "nhsuk-body-s app-folder__notes" }, h("span", { class: "app-muted" }, "Patient's notes: "), folder.notes) : null,
     timeline(ctx, detail, folder, lazy, fresh),
+    olderPhotosButton(ctx, detail, folder, lazy, fresh, () => redraw()),
     compareForm(ctx, detail, folder),
     folderClinical(ctx, detail, folder),
     commentsSection(ctx, {
@@ -196,6 +224,7 @@ function folderSection(ctx, detail, folder, lazy, fresh) {
       testid: "folder-comments",
     }),
   );
+  return section;
 }
 
 function triageSummary(triage) {

@@ -22,9 +22,15 @@ export async function compareView(ctx) {
   const folder = (detail.folders || []).find((f) => f.id === ctx.query.get("folder"));
   if (!folder) throw new NotAvailableError(null);
   const images = readyImages(folder);
-  const pick = (id, fallback) => images.find((i) => i.id === id) || fallback;
-  let a = pick(ctx.query.get("a"), images[0]);
-  let b = pick(ctx.query.get("b"), images[images.length - 1]);
+  // the case view carries each folder's newest photos: an older one is read by id
+  const pick = async (id, fallback) => {
+    const loaded = images.find((i) => i.id === id);
+    if (loaded || !id) return loaded || fallback;
+    const image = await api.image(id, ctx.signal);
+    return image.folderId === folder.id && (!image.status || image.status === "ready") ? image : fallback;
+  };
+  let a = await pick(ctx.query.get("a"), images[0]);
+  let b = await pick(ctx.query.get("b"), images[images.length - 1]);
   if (!a || !b) throw new NotAvailableError(null);
   if ((a.capturedAt || "") > (b.capturedAt || "")) [a, b] = [b, a];
 

@@ -32,8 +32,14 @@ export async function photoView(ctx) {
 
   const detail = await api.case(caseId, ctx.signal); // fresh: the share may have been withdrawn
   rememberCase(detail);
-  const found = findImage(detail, imageId);
-  if (!found) throw new NotAvailableError(null);
+  let found = findImage(detail, imageId);
+  if (!found) {
+    // an older photo than the case view carries (it pages each folder's photos): read it by id
+    const image = await api.image(imageId, ctx.signal);
+    const folder = (detail.folders || []).find((f) => f.id === image.folderId);
+    if (!folder || (image.status && image.status !== "ready")) throw new NotAvailableError(null);
+    found = { folder, image };
+  }
   const { folder, image } = found;
   const label = photoLabel(image);
   ctx.title(`${label} - ${detail.patient?.displayName || "Case"}`);
