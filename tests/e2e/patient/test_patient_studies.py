@@ -36,6 +36,16 @@ def _study(base: str) -> dict:
         return ok(api.post("/api/manage/studies", json=body))
 
 
+def check(page, screen: str) -> None:
+    """Axe-clean, and no sideways scrolling on a 320 px wide phone (as every patient screen)."""
+    assert_accessible(page, screen)
+    for width in (390, 320):
+        page.set_viewport_size({"width": width, "height": 700})
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the {screen} screen scrolls sideways by {overflow}px at {width}px wide"
+    page.set_viewport_size({"width": 390, "height": 844})
+
+
 def go(page, query: str, view: str) -> None:
     page.evaluate("(q) => { history.pushState(null, '', q); dispatchEvent(new PopStateEvent('popstate')); }", query)
     wait_view(page, view)
@@ -56,12 +66,12 @@ def test_join_a_study_see_the_schedule_and_leave(page, stack):
     page.get_by_role("link", name="Research studies").click()
     wait_view(page, "studies")
     page.get_by_text("You are not taking part in any research study.").wait_for()
-    assert_accessible(page, "research studies")
+    check(page, "research studies")
 
     # the study code: a wrong one is refused plainly, the right one (any case) finds the study
     page.get_by_role("button", name="Join a study").click()
     wait_view(page, "join-study")
-    assert_accessible(page, "join a study")
+    check(page, "join a study")
     page.get_by_label("Study code").fill("NOPE-0000")
     page.get_by_role("button", name="Continue").click()
     page.get_by_text("We cannot find a study with that code").first.wait_for()
@@ -73,7 +83,7 @@ def test_join_a_study_see_the_schedule_and_leave(page, stack):
     shown_hash = info.get_attribute("data-text-hash")
     assert info.get_attribute("data-version") == "1" and shown_hash.startswith("sha256:")
     assert not page.get_by_label("I have read the information above").is_checked()
-    assert_accessible(page, "participant information and research consent")
+    check(page, "participant information and research consent")
 
     # consent is needed; an intimate-site folder is refused by the API and the reason is shown
     page.get_by_label("Private rash").check()
@@ -85,7 +95,7 @@ def test_join_a_study_see_the_schedule_and_leave(page, stack):
     refusal.wait_for()
     assert "intimate" in refusal.inner_text().lower()
     assert ok(patient.get("/api/enrolments"))["items"] == []
-    assert_accessible(page, "research consent (refused)")
+    check(page, "research consent (refused)")
 
     # someone under 18 is refused too, in plain words
     page.get_by_label("Private rash").uncheck()
@@ -109,18 +119,18 @@ def test_join_a_study_see_the_schedule_and_leave(page, stack):
     (enrolment,) = ok(patient.get("/api/enrolments"))["items"]
     assert enrolment["folderIds"] == [arm["id"]] and enrolment["sex"] == "not-stated"
     assert enrolment["consent"]["version"] == "1" and enrolment["consent"]["textHash"] == shown_hash
-    assert_accessible(page, "study schedule")
+    check(page, "study schedule")
 
     # leave: a plain confirmation, then access stops at once
     page.get_by_role("button", name="Leave this study").click()
     callout = page.locator(".nhsuk-warning-callout")
     callout.wait_for()
     assert "kept, as the participant information says" in callout.inner_text()
-    assert_accessible(page, "leave the study")
+    check(page, "leave the study")
     page.get_by_role("button", name="Yes, leave the study").click()
     wait_view(page, "studies")
     page.get_by_test_id("withdrawn").wait_for()
     assert ok(patient.get(f"/api/enrolments/{enrolment['id']}"))["status"] == "withdrawn"
     page.get_by_text("Studies you have left").wait_for()
-    assert_accessible(page, "research studies (after leaving)")
+    check(page, "research studies (after leaving)")
     patient.close()
