@@ -51,6 +51,7 @@ const SHELL = [
   "js/views/sharing.js",
   "js/views/signin.js",
   "js/views/states.js",
+  "js/views/studies.js",
 ];
 // Local development only (the deployed build has no dev sign-in): cached when present.
 const OPTIONAL = ["demo-users.json"];

@@ -110,4 +110,10 @@ export const api = {
   reminders: (signal) => all("/api/reminders", {}, signal),
   setReminder: (folderId, every) => request(`/api/folders/${id(folderId)}/reminder`, { method: "PUT", json: { every } }),
   clearReminder: (folderId) => request(`/api/folders/${id(folderId)}/reminder`, { method: "DELETE" }),
+  // research studies (issue 17)
+  studyByCode: (code, signal) => request("/api/studies", { query: { code }, signal }),
+  enrolments: (signal) => all("/api/enrolments", {}, signal),
+  enrol: (body) => request("/api/enrolments", { method: "POST", json: body }),
+  enrolment: (enrolmentId, signal) => request(`/api/enrolments/${id(enrolmentId)}`, { signal }),
+  withdraw: (enrolmentId) => request(`/api/enrolments/${id(enrolmentId)}`, { method: "DELETE" }),
 };

@@ -17,6 +17,7 @@ import { passcodeNewView, peopleView, unlockView } from "./views/people.js";
 import { compareView, photoView } from "./views/photo.js";
 import { profileView } from "./views/profile.js";
 import { accountView, auditView, shareView, sharesView } from "./views/sharing.js";
+import { joinStudyView, studiesView, studyView } from "./views/studies.js";
 import { callbackView, signInView } from "./views/signin.js";
 import { errorState, notFoundState } from "./views/states.js";
 
@@ -41,6 +42,9 @@ const ROUTES = {
   account: { view: accountView },
   invite: { view: inviteView },
   messages: { view: messagesView },
+  studies: { view: studiesView },
+  "join-study": { view: joinStudyView },
+  study: { view: studyView },
 };
 
 let current = null;

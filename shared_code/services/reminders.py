@@ -5,6 +5,8 @@ due date, which the timer-triggered `send_due` walks. Each due date is sent once
 timers run at once or run again: a deterministic claim per (reminder, due date) is created before
 the email is sent (a second runner's create conflicts), and the email's message id is deterministic
 too. The email says only that it is time to take photos: no folder name, body site or condition.
+The same timer emails each due timepoint of a research study once (studies.timepoints_due), to the
+patient's verified address only, naming no study.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from shared_code.domain.common import iso, parse_instant, stable_id
 from shared_code.domain.conversation import REMINDER_LABELS, REMINDER_SCHEDULES, following_due, next_due
 from shared_code.domain.errors import NotFoundError
 from shared_code.ports import LOOKUPS, PATIENTS, Conflict, DependencyUnavailable, EmailMessage, NotFound, PreconditionFailed
-from shared_code.services import access, clinics, concurrency, paging, profile
+from shared_code.services import access, clinics, concurrency, email_verification, paging, profile, studies
 
 log = logging.getLogger("skinvault.reminders")
 
@@ -128,19 +130,49 @@ def list_reminders(services: Any, user: Principal) -> dict:
 
 # ----------------------------------------------------------------------------- the timer's work
 def send_due(services: Any) -> dict[str, int]:
-    """Send every reminder whose due date has come. Safe to run twice, or in two places at once."""
+    """Send every reminder whose due date has come, folder reminders and study timepoints alike.
+    Safe to run twice, or in two places at once."""
     now = services.clock.now()
     counts = {"sent": 0, "skipped": 0, "claimed": 0, "failed": 0}
+    _send_folder_reminders(services, now, counts)
+    for timepoint in studies.timepoints_due(services):
+        counts[_send_timepoint(services, timepoint, now)] += 1
+    return counts
+
+
+def _send_folder_reminders(services: Any, now: Any, counts: dict[str, int]) -> None:
     cont = None
     while True:
         page = services.store.query(LOOKUPS, INDEX, order_by="nextDueAt", limit=100, continuation=cont)
         for entry in page.items:
             if parse_instant(entry["nextDueAt"]) > now:
-                return counts
+                return
             counts[_send_one(services, entry, now)] += 1
         if not page.continuation:
-            return counts
+            return
         cont = page.continuation
+
+
+def _send_timepoint(services: Any, timepoint: dict, now: Any) -> str:
+    """One email per study timepoint that is due, to the patient's verified address only."""
+    store, reminder = services.store, timepoint["reminderId"]
+    claim = _claim(store, stable_id("srmsent", reminder), now)
+    if claim is None:
+        return "claimed"
+    email = email_verification.verified_address(store, timepoint["patientId"])
+    if email:
+        try:
+            services.email.send(_study_email(services, email, stable_id("mail", "study-reminder", reminder)))
+        except DependencyUnavailable:
+            store.delete(LOOKUPS, claim["key"], claim["id"])  # the next run tries again
+            log.warning("study reminder email failed enrolment_id=%s week=%s", timepoint["enrolmentId"], timepoint["week"])
+            return "failed"
+    claim["sentAt"] = iso(now)
+    store.replace(LOOKUPS, claim, if_match=None)
+    log.info(
+        "study reminder %s enrolment_id=%s week=%s", "sent" if email else "due (no verified address)", timepoint["enrolmentId"], timepoint["week"]
+    )
+    return "sent" if email else "skipped"
 
 
 def _send_one(services: Any, entry: dict, now: Any) -> str:
@@ -203,6 +235,19 @@ def _claim(store: Any, claim_id: str, now: Any) -> dict | None:
         return store.replace(LOOKUPS, existing, if_match=existing["_etag"])
     except (PreconditionFailed, NotFound):
         return None
+
+
+def _study_email(services: Any, to: str, message_id: str) -> EmailMessage:
+    link = f"{services.settings.public_base_url}/app/"
+    lead = "It is time to take your next photos in SkinVault."
+    after = "You can see your schedule, or stop taking part, in the app. Please do not reply to this email."
+    return EmailMessage(
+        to=to,
+        subject="A reminder from SkinVault",
+        text=f"{lead}\n\nOpen SkinVault: {link}\n\n{after}",
+        html=f'<p>{lead}</p><p><a href="{link}">Open SkinVault</a></p><p>{after}</p>',
+        message_id=message_id,
+    )
 
 
 def _reminder_email(services: Any, to: str, message_id: str) -> EmailMessage:

@@ -83,6 +83,7 @@ export async function foldersView(ctx) {
       h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("share") }, "Share with a clinic")),
       h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("shares") }, "Who you share with")),
       h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("audit") }, "Who has looked at your photos")),
+      h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("studies") }, "Research studies")),
       h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("profile") }, "Your details")),
       h("li", {}, h("a", { class: "nhsuk-link", href: pageUrl("account") }, "Download or delete your data")),
     ),
