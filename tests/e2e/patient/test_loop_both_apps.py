@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.patient.helpers import new_folder, serve_demo_users, unique_patient, wait_photo_status, wait_view
+from tests.e2e.patient.helpers import PASSCODE, new_folder, serve_demo_users, unique_patient, wait_photo_status, wait_view
 from tests.e2e.web import helpers as web
 from tests.e2e.web.helpers import assert_accessible
 
@@ -86,8 +86,8 @@ def test_clinic_requests_photos_patient_shares_and_they_talk_in_both_apps(page, 
     wait_view(page, "signin")
     page.get_by_role("button", name=f"Sign in as {user['name']}").click()
     wait_view(page, "passcode")
-    page.get_by_label("Choose a passcode").fill("482913")
-    page.get_by_label("Enter the passcode again").fill("482913")
+    page.get_by_label("Choose a passcode").fill(PASSCODE)
+    page.get_by_label("Enter the passcode again").fill(PASSCODE)
     page.get_by_role("button", name="Save passcode").click()
     wait_view(page, "invite")
     expect(page.get_by_test_id("instruction")).to_have_text(INSTRUCTION)
@@ -167,6 +167,15 @@ def test_clinic_requests_photos_patient_shares_and_they_talk_in_both_apps(page, 
     wait_view(page, "messages")
     expect(page.locator("main")).to_contain_text(MESSAGE)
     assert_accessible(page, "messages from your clinic")
+
+    # -- the link opened again after sharing: no second share, a plain word instead
+    page.goto(f"{base}/app/?invite={code}")
+    wait_view(page, "unlock")
+    page.get_by_label("Passcode", exact=True).fill(PASSCODE)
+    page.get_by_role("button", name="Unlock").click()
+    wait_view(page, "invite")
+    expect(page.get_by_role("heading", level=1)).to_have_text("You have already shared with Newcastle Dermatology")
+    expect(page.get_by_role("button", name="Share with Newcastle Dermatology")).to_have_count(0)
 
     # -- the clinician sees the reply
     clinician.reload()
