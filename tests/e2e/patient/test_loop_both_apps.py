@@ -7,17 +7,13 @@ reply. Every screen passed through is checked with axe."""
 
 from __future__ import annotations
 
-import re
-import time
 import uuid
-from email import policy
-from email.parser import BytesParser
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import invitation_code
 from tests.e2e.patient.helpers import PASSCODE, new_folder, serve_demo_users, unique_patient, wait_photo_status, wait_view
 from tests.e2e.web import helpers as web
 from tests.e2e.web.helpers import assert_accessible
@@ -28,22 +24,6 @@ INSTRUCTION = "Please photograph the mole on your left forearm in daylight"
 OUTCOME = "Your clinic would like more photos."
 MESSAGE = "Thank you. Please send a closer photo with a ruler next to the mole."
 REPLY = "Here is a closer one, taken this morning."
-
-
-def invitation_code(outbox: Path, email: str, timeout: float = 60) -> str:
-    """The one-time code in the invitation emailed to this address (the local host's outbox)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
-            message = BytesParser(policy=policy.default).parse(path.open("rb"))
-            if email not in str(message["To"] or ""):
-                continue
-            body = "\n".join(p.get_content() for p in message.walk() if p.get_content_maintype() == "text")
-            found = re.search(r"/app/\?invite=([A-Za-z0-9_-]+)", body)
-            if found:
-                return found.group(1)
-        time.sleep(0.3)
-    raise AssertionError(f"no invitation email to {email} reached the outbox")
 
 
 @pytest.fixture
@@ -155,6 +135,8 @@ def test_clinic_requests_photos_patient_shares_and_they_talk_in_both_apps(page, 
     expect(conversation).to_contain_text("Newcastle Dermatology")
     expect(page.get_by_label("Remind me to take a photo")).to_have_value("2w")
     expect(page.get_by_text("Set by Newcastle Dermatology")).to_be_visible()
+    page.get_by_label("Remind me to take a photo").select_option("4w")
+    page.get_by_text("Saved. Next reminder").wait_for()
     assert_accessible(page, "folder with the clinic's message")
     page.get_by_label("Reply to your clinic").fill(REPLY)
     page.get_by_role("button", name="Send reply").click()
