@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,6 +83,23 @@ def share(
     else:
         body["folderIds"] = folder_ids
     return ok(api.post("/api/shares", json=body), 201)
+
+
+def invitation_code(outbox: Path, email: str, timeout: float = 60) -> str:
+    """The one-time code in the invitation emailed to this address (the local host's .eml outbox,
+    shared by every test of the run: match the recipient, not the first invitation found)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
+            message = BytesParser(policy=policy.default).parse(path.open("rb"))
+            if email not in str(message["To"] or ""):
+                continue
+            body = "\n".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
+            found = re.search(r"/app/\?invite=([A-Za-z0-9_-]+)", body)
+            if found and "asked you to share photos" in body:
+                return found.group(1)
+        time.sleep(0.3)
+    raise AssertionError(f"no invitation email to {email} reached the outbox")
 
 
 class Patient:

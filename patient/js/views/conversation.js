@@ -191,6 +191,18 @@ export async function inviteView(ctx) {
     }
     throw err;
   }
+  if (invitation.state === "completed") {
+    // opened again after sharing: sharing a second time would only add a second, identical share
+    ctx.show(
+      h("h1", {}, `You have already shared with ${invitation.clinic.name}`),
+      h("p", { class: "nhsuk-body" }, `You shared your photos when ${invitation.clinic.name} asked. New photos in the folders you share reach them without doing anything more.`),
+      h("p", { class: "nhsuk-body" }, h("a", { class: "nhsuk-link", href: pageUrl("shares") }, "See who you share with")),
+      h("p", { class: "nhsuk-body" }, h("a", { class: "nhsuk-link", href: pageUrl("home") }, "Go to your folders")),
+    );
+    ctx.focusHeading();
+    ctx.ready();
+    return;
+  }
   const errorSlot = h("div", {});
   ctx.show(
     h("h1", {}, `${invitation.clinic.name} has asked for photos`),

@@ -7,12 +7,10 @@ The patient's side is driven over the API here (the patient app has its own brow
 from __future__ import annotations
 
 import re
-import time
-from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import ok, share, upload_photo, wait_for
+from tests.e2e.helpers import invitation_code, ok, share, upload_photo, wait_for
 from tests.e2e.web.helpers import assert_accessible, sign_in, wait_view
 from tests.support.email_scan import eml_content
 from tests.support.images import make_photo
@@ -22,19 +20,6 @@ EMAIL = "morwenna@example.org"
 INSTRUCTION = "Please photograph both elbows in daylight"
 MESSAGE = "Thank you. Please send new photos in two weeks."
 INTERNAL = "Internal: compare with 2024 clinic photos"
-
-
-def invitation_code(outbox: Path, timeout: float = 60) -> str:
-    """The code in the invitation email the local host's queue trigger wrote to the outbox."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
-            text = eml_content(path)
-            found = re.search(r"/app/\?invite=([A-Za-z0-9_-]+)", text)
-            if found and "asked you to share photos" in text:
-                return found.group(1)
-        time.sleep(0.3)
-    raise AssertionError("no invitation email reached the outbox")
 
 
 def test_clinic_requests_photos_answers_the_patient_and_sees_the_reply(stack, seeded, page):
@@ -62,7 +47,7 @@ def test_clinic_requests_photos_answers_the_patient_and_sees_the_reply(stack, se
     assert_accessible(page, "worklist with a photo request")
 
     # -- the patient opens the link, accepts, shares a folder (no photos yet)
-    code = invitation_code(stack.outbox)
+    code = invitation_code(stack.outbox, EMAIL)
     patient = stack.client(stack.token("web-loop-patient", "patient", PATIENT, EMAIL))
     ok(patient.put("/api/me", json={"displayName": PATIENT, "dateOfBirth": "1966-09-02"}))
     seen = ok(patient.get(f"/api/invitations/{code}"))
