@@ -13,6 +13,7 @@ is found through a lookup entry; the patient's partition holds a link to each ac
 from __future__ import annotations
 
 import secrets
+import string
 from typing import Any
 
 from shared_code.auth.principal import Principal
@@ -45,6 +46,15 @@ INVITATION_SCHEMA = {
     },
 }
 NO_SUCH_CODE = "This link is not valid. Check you opened the whole link, or ask your clinic to send a new one."
+
+
+_CODE_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_invitation_code() -> str:
+    """143 random bits in letters and digits only: not guessable, fits a link, and always passes the
+    API's id rule (token_urlsafe's "_" and a leading "-" did not, so some codes could never be used)."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(24))
 
 
 def _code_key(code: str) -> str:
@@ -81,7 +91,7 @@ def create(services: Any, user: Principal, body: dict) -> dict:
     if not valid_email(email):
         raise RuleViolation("email must be the patient's email address.")
     clinic = clinics.get_clinic(store, clinic_id)
-    code = secrets.token_urlsafe(18)  # 144 random bits: not guessable, fits a link
+    code = new_invitation_code()
     invitation_id = new_id("inv")
     store.create(LOOKUPS, {"id": _code_key(code), "key": _code_key(code), "clinicId": clinic["id"], "invitationId": invitation_id})
     doc = {
