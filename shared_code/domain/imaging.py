@@ -68,6 +68,8 @@ from typing import Any
 
 from PIL import Image, ImageFilter, ImageStat, UnidentifiedImageError
 
+from shared_code.domain.vocabulary import QualityFlagCode
+
 DEFAULT_MAX_PIXELS = 60_000_000
 THUMBNAIL_SIDE = 256
 PREVIEW_SIDE = 1600
@@ -119,9 +121,9 @@ class ImageRejected(Exception):
 
 # --- results --------------------------------------------------------------------------------------
 
-BLURRY = "blurry"
-TOO_DARK = "too-dark"
-TOO_BRIGHT = "too-bright"
+BLURRY = QualityFlagCode.BLURRY.value
+TOO_DARK = QualityFlagCode.TOO_DARK.value
+TOO_BRIGHT = QualityFlagCode.TOO_BRIGHT.value
 
 ADVICE = {
     BLURRY: "The photo looks blurred. Hold the phone still, tap the skin on screen to focus, and take it again in good light.",

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from shared_code.domain.common import parse_instant
 from shared_code.domain.errors import RuleViolation
+from shared_code.domain.vocabulary import SharePurpose, values
 
-PURPOSES = ("direct-care", "teaching", "research")
+PURPOSES = values(SharePurpose)
 ACTIVE, EXPIRED, REVOKED = "active", "expired", "revoked"
 MIN_EXPIRY = timedelta(days=1)
 MAX_EXPIRY = timedelta(days=3653)  # 10 years
