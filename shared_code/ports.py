@@ -6,6 +6,7 @@ never see an SDK exception.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -217,7 +218,9 @@ class BlobStore(Protocol):
 
     def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]: ...
 
-    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+    def list_page(
+        self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500
+    ) -> tuple[builtins.list[BlobInfo], str | None]:
         """One page of a listing in name order, and the token for the next (None at the end):
         sweeps walk a container a bounded page per run."""
 

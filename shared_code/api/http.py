@@ -11,9 +11,9 @@ import logging
 import re
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import azure.functions as func
 import jsonschema
@@ -94,7 +94,7 @@ class ApiCall:
     response_headers: dict[str, str] = field(default_factory=dict)
 
     def param(self, name: str) -> str:
-        value = self.req.route_params.get(name, "")
+        value: str = self.req.route_params.get(name, "")
         if not value or len(value) > 128:
             raise NotFoundError()
         return value
@@ -154,7 +154,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems"):
         return f"{error.validator} is {error.validator_value}"
     if error.validator == "enum":
-        return "must be one of: " + ", ".join(map(str, error.validator_value))
+        return "must be one of: " + ", ".join(map(str, cast(Iterable[Any], error.validator_value)))
     if error.validator == "format":
         return f"must be a valid {error.validator_value}"
     return f"breaks the {error.validator} rule"

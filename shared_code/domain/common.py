@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
 try:
     from zoneinfo import ZoneInfo
@@ -61,7 +62,7 @@ def normalise_share_code(value: str) -> str:
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else cleaned
 
 
-def public_view(doc: dict, *, drop: tuple[str, ...] = ()) -> dict:
+def public_view(doc: dict[str, Any], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     """A stored document as the API shows it: no store internals, no partition keys unless asked."""
     hidden = {"_etag", "type", "patientId", "clinicId", "key", *drop}
     return {k: v for k, v in doc.items() if k not in hidden and not k.startswith("_")}
