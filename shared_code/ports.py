@@ -71,6 +71,17 @@ CONTAINERS = (PATIENTS, CLINICS, AUDIT, LOOKUPS)
 
 
 @dataclass(frozen=True)
+class IndexSpec:
+    """A query shape a repository issues: equality fields first, then the field it orders by.
+
+    Repositories declare these next to their queries (shared_code/repositories); the SQLite store
+    builds one expression index per declaration, (partition, fields..., id)."""
+
+    fields: tuple[str, ...]
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class Page:
     items: list[Document]
     continuation: str | None = None
@@ -264,3 +275,24 @@ class EmailSender(Protocol):
 @runtime_checkable
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Dependencies(Protocol):
+    """What a service module needs from the container built by shared_code.bootstrap (Services
+    provides it; unit tests pass Services over Fake* ports). Services typed against this instead of
+    ``Any`` get checked by mypy; a module that needs more adds a narrower Protocol of its own."""
+
+    @property
+    def store(self) -> MetadataStore: ...
+
+    @property
+    def blobs(self) -> BlobStore: ...
+
+    @property
+    def queue(self) -> MessageQueue: ...
+
+    @property
+    def email(self) -> EmailSender: ...
+
+    @property
+    def clock(self) -> Clock: ...
