@@ -3,7 +3,7 @@ SHELL := /bin/bash
 comma := ,
 .DEFAULT_GOAL := help
 
-.PHONY: help setup run test lint bench clean webapps backup restore backup-keys restore-keys smoke
+.PHONY: help setup run test lint bench clean webapps backup restore backup-keys restore-keys smoke manage
 
 help:
 	@echo "make run    - set everything up and run the local stack (host :7071, Azurite, SQLite, web app, demo data)"
@@ -12,6 +12,7 @@ help:
 	@echo "make webapps OUTPUTS=outputs.json PARAMS=webapps.json - deployable folders of both web apps in .local/deploy (infra/README.md)"
 	@echo "make backup / make restore BACKUP=dir - local data (SQLite + Azurite), never the keys; make backup-keys KEYS_TO=dir / restore-keys KEYS_FROM=dir"
 	@echo "make smoke URL=https://<function app> WEB=https://<web app>,https://<patient app> - check a deployment from outside (LOCAL=1 for make run)"
+	@echo "make manage ARGS='stuck' - ops commands: stuck, redrive uploads|exports|poison, rotate-kek, kek-rate (--dry-run; README.md)"
 
 setup:
 	@bash scripts/setup.sh
@@ -52,6 +53,9 @@ restore-keys:
 smoke:
 	@test -n "$(URL)" || { echo "usage: make smoke URL=https://<function app> [WEB=https://<web app>,https://<patient app>] [LOCAL=1]"; exit 2; }
 	@.venv/bin/python scripts/smoke.py $(URL) $(foreach w,$(subst $(comma), ,$(WEB)),--web $(w)) $(if $(LOCAL),--local)
+
+manage:
+	@.venv/bin/python -m scripts.manage $(ARGS)
 
 clean:
 	rm -rf .local .pytest_cache

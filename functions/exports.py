@@ -5,7 +5,7 @@ import logging
 
 import azure.functions as func
 
-from shared_code import bootstrap
+from shared_code import bootstrap, telemetry
 from shared_code.api.http import binary_response, endpoint, json_response
 from shared_code.auth.principal import CLINICIAN
 from shared_code.services import exports, research_exports
@@ -38,5 +38,6 @@ def get_export_content(call):
 def build_export(msg: func.QueueMessage) -> None:
     job = json.loads(msg.get_body())
     builder = research_exports.build if research_exports.is_research_job(job) else exports.build  # one queue, two kinds of export
-    outcome = builder(bootstrap.services(), job)
+    with telemetry.resumed(job, "export.build", {"messaging.message.id": msg.id}):  # the requester's trace
+        outcome = builder(bootstrap.services(), job)
     log.info("build_export id=%s outcome=%s", msg.id, outcome)

@@ -5,7 +5,7 @@ import logging
 
 import azure.functions as func
 
-from shared_code import bootstrap
+from shared_code import bootstrap, telemetry
 from shared_code.services import notifications
 
 bp = func.Blueprint()
@@ -19,5 +19,6 @@ def send_notification(msg: func.QueueMessage) -> None:
     except ValueError:
         log.warning("notification message is not JSON: dropped id=%s", msg.id)
         return
-    outcome = notifications.handle(bootstrap.services(), message)
+    with telemetry.resumed(message, "notification.send", {"messaging.message.id": msg.id}):  # the sender's trace
+        outcome = notifications.handle(bootstrap.services(), message)
     log.info("send_notification id=%s outcome=%s", msg.id, outcome)

@@ -11,7 +11,7 @@ import logging
 import azure.functions as func
 import azurefunctions.extensions.bindings.blob as blob
 
-from shared_code import bootstrap
+from shared_code import bootstrap, telemetry
 from shared_code.services import processing
 
 bp = func.Blueprint()
@@ -20,5 +20,6 @@ log = logging.getLogger("skinvault.functions")
 
 @bp.blob_trigger(arg_name="client", path="uploads/{name}", connection="UPLOADS_STORAGE", source="EventGrid")
 def process_upload(client: blob.BlobClient) -> None:
-    status = processing.handle_upload(bootstrap.services(), client.blob_name)
+    with telemetry.trigger_span("process_upload"):  # the service continues the upload request's trace
+        status = processing.handle_upload(bootstrap.services(), client.blob_name)
     log.info("process_upload finished status=%s", status)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared_code import telemetry
+from shared_code.adapters.traced import TracedKekProvider, TracedStore, traced
 from shared_code.auth.dev_issuer import DevIssuer
 from shared_code.auth.principal import CLINICIAN, PATIENT, Principal, patient_id_for
 from shared_code.auth.tokens import HttpJwks, TokenValidator, TrustedIssuer
@@ -106,6 +109,9 @@ def build(settings: Settings) -> Services:
             settings.cosmos_endpoint or "", settings.cosmos_database or "skinvault", settings.cosmos_key or azure_credential()
         )
 
+    # spans at the port boundary (ids only); the data keys and blob stores use the traced KEK and store
+    kek, store = TracedKekProvider(kek), TracedStore(store)
+
     # per-patient data keys, wrapped by the KEK, kept in the patient's partition
     from shared_code.adapters.patient_keys import PatientKeyRing
 
@@ -143,17 +149,43 @@ def build(settings: Settings) -> Services:
 
     dev_issuer = DevIssuer.from_settings(settings) if settings.dev_issuer_enabled else None
     validator = build_validator(settings, dev_issuer)
-    return Services(
-        settings=settings,
-        store=store,
-        blobs=blobs,
-        queue=queue,
-        kek=kek,
-        email=email,
-        validator=validator,
-        dev_issuer=dev_issuer,
-        data_keys=data_keys,
+    return instrument(
+        Services(
+            settings=settings,
+            store=store,
+            blobs=blobs,
+            queue=queue,
+            kek=kek,
+            email=email,
+            validator=validator,
+            dev_issuer=dev_issuer,
+            data_keys=data_keys,
+        )
     )
+
+
+def instrument(services: Services) -> Services:
+    """The same services with tracing decorators on the store, blob, queue, KEK and email ports
+    (ports already wrapped stay as they are). The queue decorator carries the trace in each message."""
+    ports = traced(store=services.store, blobs=services.blobs, queue=services.queue, kek=services.kek, email=services.email)
+    return dataclasses.replace(services, **ports)
+
+
+def build_upload_queues(settings: Settings) -> Any:
+    """Queues of the uploads (ingest) account, where the host keeps the blob trigger's poison queue
+    (ops only: the manage CLI). Identity-based in Azure: the account's queue endpoint."""
+    from shared_code.adapters.storage_queue import StorageQueue
+
+    if settings.uploads_connection_string:
+        return StorageQueue.from_connection_string(settings.uploads_connection_string)
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    credential = (
+        ManagedIdentityCredential(client_id=settings.storage_client_id)
+        if settings.storage_client_id
+        else DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    )
+    return StorageQueue.from_identity((settings.uploads_blob_uri or "").replace(".blob.", ".queue."), credential)
 
 
 def build_validator(settings: Settings, dev_issuer: DevIssuer | None) -> TokenValidator:
@@ -175,8 +207,11 @@ def build_validator(settings: Settings, dev_issuer: DevIssuer | None) -> TokenVa
 
 
 def startup() -> Settings:
-    """Validate settings at start-up so a bad one fails loudly and by name, before any request."""
-    return Settings.from_env()
+    """Validate settings at start-up so a bad one fails loudly and by name, before any request;
+    then set up telemetry (App Insights in Azure; console/file locally when asked; else none)."""
+    settings = Settings.from_env()
+    telemetry.configure(settings)
+    return settings
 
 
 def services() -> Services:

@@ -75,6 +75,17 @@ SPEC: tuple[Setting, ...] = (
     Setting("UPLOAD_URL_MINUTES", "int", description="Lifetime of an upload SAS URL (at most 15)."),
     Setting("NOTIFICATION_WINDOW_MINUTES", "int", description="At most one new-photos email per case per window."),
     Setting("EXPORT_TTL_HOURS", "int", description="How long an export package is kept."),
+    # telemetry (issue 18): traces to Application Insights in Azure, optionally to the console or a file locally
+    Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "str", required=False, description="Application Insights: traces, logs and metrics (Azure)."),
+    Setting(
+        "TRACE_EXPORTER",
+        "choice",
+        required=False,
+        choices=("none", "console", "file"),
+        when=("SKINVAULT_ENVIRONMENT", "local"),
+        description="Local only: print spans to the console or append them to TRACE_FILE (default none).",
+    ),
+    Setting("TRACE_FILE", "str", when=("TRACE_EXPORTER", "file"), description="Local only: file the spans are appended to (JSON lines)."),
 )
 
 _TRUE = {"true", "1", "yes"}
@@ -121,6 +132,9 @@ class Settings:
     notification_window_minutes: int
     export_ttl_hours: int
     running_in_azure: bool
+    applicationinsights_connection_string: str | None = None
+    trace_exporter: str = "none"
+    trace_file: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -212,4 +226,7 @@ class Settings:
             notification_window_minutes=raw["NOTIFICATION_WINDOW_MINUTES"],
             export_ttl_hours=raw["EXPORT_TTL_HOURS"],
             running_in_azure=running_in_azure,
+            applicationinsights_connection_string=raw["APPLICATIONINSIGHTS_CONNECTION_STRING"],
+            trace_exporter=raw["TRACE_EXPORTER"] or "none",
+            trace_file=raw["TRACE_FILE"],
         )

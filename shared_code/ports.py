@@ -7,7 +7,7 @@ never see an SDK exception.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -189,6 +189,9 @@ class PatientDataKeys(Protocol):
     def rewrap(self, patient_id: str) -> bool:
         """Rewrap the data key under the KEK's current version; False when it already was (or is absent)."""
 
+    def kek_kid_of(self, patient_id: str) -> str | None:
+        """The kid of the KEK version the data key is wrapped under (None when there is none)."""
+
     def patient_ids(self) -> Iterator[str]:
         """Every patient that has (or had, until shredded) a data key."""
 
@@ -255,6 +258,32 @@ QUEUES = (NOTIFICATIONS_QUEUE, EXPORT_JOBS_QUEUE)
 class MessageQueue(Protocol):
     def send(self, queue: str, message: Mapping[str, Any]) -> None:
         """Enqueue a JSON message (ids only: never patient data)."""
+
+
+@dataclass(frozen=True)
+class PoisonedMessage:
+    """A message the host gave up on (moved to `<queue>-poison`); body None when it is not JSON."""
+
+    queue: str
+    message_id: str
+    inserted_on: datetime | None
+    dequeue_count: int
+    body: Mapping[str, Any] | None
+
+
+class PoisonQueues(Protocol):
+    """Ops (the manage CLI): see and re-drive what the poison queues hold."""
+
+    def poisoned(self, queue: str, limit: int = 32) -> list[PoisonedMessage]: ...
+
+    def redrive(self, queue: str, limit: int = 32) -> list[PoisonedMessage]: ...
+
+    def drop_poisoned(self, queue: str, match: Callable[[Mapping[str, Any]], bool], limit: int = 32) -> int: ...
+
+
+# The blob trigger's poison queue (the Functions host's, `webjobs-blobtrigger-poison` on the trigger's
+# own account: the uploads account); as a PoisonQueues queue name, without the "-poison" suffix.
+BLOB_TRIGGER = "webjobs-blobtrigger"
 
 
 @dataclass(frozen=True)

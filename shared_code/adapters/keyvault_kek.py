@@ -36,6 +36,7 @@ from azure.keyvault.keys import KeyClient, KeyVaultKey
 from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
 
 from shared_code.adapters._rsa_kek import KEY_WRAP_ALGORITHM, public_wrapping_jwk
+from shared_code.adapters.kek_operations import KEK_OPERATIONS
 from shared_code.ports import DependencyUnavailable, EncryptionRejected, KeyEncryptionKey, UnknownKey
 
 DEPENDENCY = "key vault"
@@ -113,6 +114,7 @@ class KeyVaultKek:
         self._cache = cache
 
     def wrap_key(self, key: bytes) -> bytes:
+        KEK_OPERATIONS.record("wrap")
         try:
             return self._crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, key).encrypted_key
         except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
@@ -124,6 +126,7 @@ class KeyVaultKek:
         cached = self._cache.get(self._kid, key)
         if cached is not None:
             return cached
+        KEK_OPERATIONS.record("unwrap")
         try:
             result = self._crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, key)
         except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:

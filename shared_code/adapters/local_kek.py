@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from shared_code.adapters._rsa_kek import KEY_WRAP_ALGORITHM, public_wrapping_jwk
+from shared_code.adapters.kek_operations import KEK_OPERATIONS
 from shared_code.ports import EncryptionRejected, KeyEncryptionKey, UnknownKey
 
 KEY_SIZE = 3072
@@ -47,11 +48,13 @@ class LocalRsaKek:
         self._kid = KID_PREFIX + self.version
 
     def wrap_key(self, key: bytes) -> bytes:
+        KEK_OPERATIONS.record("wrap")
         return self._public_key.encrypt(key, _OAEP_256)
 
     def unwrap_key(self, key: bytes, algorithm: str) -> bytes:
         if algorithm != KEY_WRAP_ALGORITHM:
             raise EncryptionRejected("unsupported-encryption", f"key wrap algorithm {algorithm!r} is not allowed")
+        KEK_OPERATIONS.record("unwrap")
         try:
             return self._private_key.decrypt(key, _OAEP_256)
         except ValueError:

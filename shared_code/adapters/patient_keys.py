@@ -214,6 +214,13 @@ class PatientKeyRing:
             except NotFound:
                 pass
 
+    def kek_kid_of(self, patient_id: str) -> str | None:
+        """The kid of the KEK version the patient's data key is wrapped under (None when absent)."""
+        try:
+            return self._store.read(PATIENTS, patient_id, DATA_KEY_DOC_ID).get("kekKid")
+        except NotFound:
+            return None
+
     def rewrap(self, patient_id: str) -> bool:
         for _ in range(5):
             try:

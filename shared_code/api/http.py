@@ -18,7 +18,7 @@ from typing import Any, cast
 import azure.functions as func
 import jsonschema
 
-from shared_code import bootstrap
+from shared_code import bootstrap, telemetry
 from shared_code.auth.principal import ADMIN, CLINICIAN, PATIENT, Principal
 from shared_code.domain.errors import (
     BadRequest,
@@ -204,6 +204,13 @@ def endpoint(
 
     def decorate(fn: Handler) -> Callable[[func.HttpRequest], func.HttpResponse]:
         def handler(req: func.HttpRequest) -> func.HttpResponse:
+            # one trace per request, continuing the caller's W3C traceparent (spans carry ids only)
+            with telemetry.http_span(fn.__name__, req.method, req.headers) as span:
+                resp = respond(req)
+                telemetry.http_outcome(span, resp.status_code, resp.headers.get(CORRELATION_HEADER, ""))
+                return resp
+
+        def respond(req: func.HttpRequest) -> func.HttpResponse:
             correlation_id = correlation_id_of(req)
             try:
                 svc = bootstrap.services()
@@ -225,7 +232,8 @@ def endpoint(
             resp.headers[CORRELATION_HEADER] = correlation_id
             return resp
 
-        handler.__annotations__ = {"req": func.HttpRequest, "return": func.HttpResponse}
+        handler.__wrapped__ = respond  # type: ignore[attr-defined]  # inspect.unwrap: the endpoint's settings live in respond's closure
+        handler.__annotations__ = respond.__annotations__ = {"req": func.HttpRequest, "return": func.HttpResponse}
         handler.__name__ = fn.__name__
         handler.__qualname__ = fn.__qualname__
         handler.__doc__ = fn.__doc__

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from shared_code import telemetry
 from shared_code.auth.principal import PATIENT, Principal
 from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import iso, new_id, public_view
@@ -117,6 +118,8 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
         "width": None,
         "height": None,
         "quality": None,
+        # the trace of this request, continued by the upload trigger (issue 18); ids only
+        "traceContext": telemetry.trace_context() or None,
     }
     # Due when the link has long expired: the timer then re-drives or rejects a photo still pending.
     pending_work.record(services.store, pending_work.UPLOAD, user.patient_id, image_id, expires + UPLOAD_SETTLE_TIME)
@@ -141,7 +144,7 @@ def upload_key(services: Any) -> dict:
 
 # ----------------------------------------------------------------------------- images
 def image_view(doc: dict) -> dict:
-    view = public_view(doc, drop=("declaredContentType", "declaredSizeBytes", "rejectionCode", "sourceEtag", "blobs"))
+    view = public_view(doc, drop=("declaredContentType", "declaredSizeBytes", "rejectionCode", "sourceEtag", "blobs", "traceContext"))
     view["id"] = doc["id"]
     view["etag"] = doc.get("_etag")
     return view

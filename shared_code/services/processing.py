@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from shared_code import telemetry
 from shared_code.domain import imaging
-from shared_code.domain.common import iso, parse_wall_clock
+from shared_code.domain.common import iso, parse_instant, parse_wall_clock
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
 from shared_code.ports import IMAGES, NOTIFICATIONS_QUEUE, PATIENTS, UPLOADS, EncryptionRejected, NotFound
 from shared_code.services import cases, concurrency, deletion
@@ -69,7 +70,15 @@ def handle_upload(services: Any, blob_name: str) -> str:
     if image.get("status") != "pending":
         services.blobs.delete(UPLOADS, upload_name)  # a repeat delivery: already processed
         return image["status"]
+    # continue the trace of the request that started the upload (recorded in the image document)
+    with telemetry.resumed(image.get("traceContext"), "upload.process", {"skinvault.image_id": telemetry.safe_id(image_id)}) as span:
+        status = _process(services, image, upload_name)
+        span.set_attribute("skinvault.status", status)
+        return status
 
+
+def _process(services: Any, image: dict, upload_name: str) -> str:
+    patient_id, image_id = image["patientId"], image["id"]
     settings = services.settings
     try:
         info = services.blobs.info(UPLOADS, upload_name)
@@ -127,6 +136,7 @@ def handle_upload(services: Any, blob_name: str) -> str:
     services.blobs.delete(UPLOADS, upload_name)
     _queue_new_image_notifications(services, patient_id, image["folderId"], image_id)
     log.info("upload processed image_id=%s status=ready", image_id)
+    _record_time_to_ready(services, image)
     return "ready"
 
 
@@ -136,6 +146,14 @@ def _folder_exists(services: Any, patient_id: str, folder_id: str) -> bool:
     except NotFound:
         return False
     return True
+
+
+def _record_time_to_ready(services: Any, image: dict) -> None:
+    """The workbook's upload-to-ready time (a duration, no ids)."""
+    try:
+        telemetry.record_time_to_ready((services.clock.now() - parse_instant(str(image.get("uploadedAt") or ""))).total_seconds())
+    except ValueError:
+        pass
 
 
 def _camera_time(value: str | None) -> str | None:

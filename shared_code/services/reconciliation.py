@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared_code import telemetry
 from shared_code.domain.common import iso, parse_instant
 from shared_code.ports import EXPORTS, IMAGES, LOOKUPS, PATIENTS, UPLOADS, BlobInfo, NotFound
 from shared_code.services import account, concurrency, deletion, pending_work, processing
@@ -77,10 +78,52 @@ def run(services: Any, limits: Limits = DEFAULT_LIMITS) -> dict[str, int]:
             counts["sweep-stopped"] += 1
     result = dict(counts)
     log.info("reconciliation run %s", result)
+    _report_overdue_uploads(services)
     return result
 
 
+UPLOAD_OVERDUE_AFTER = timedelta(minutes=15)
+
+
+def pending_uploads(services: Any, older_than: timedelta) -> list[tuple[dict, dict]]:
+    """(image, work item) of each photo still `pending` longer than `older_than` after its upload
+    session opened (the durable work list has one item per open session)."""
+    now, found = services.clock.now(), []
+    continuation: str | None = None
+    while True:
+        page = services.store.query(LOOKUPS, pending_work.PARTITION, where={"kind": pending_work.UPLOAD}, limit=200, continuation=continuation)
+        for item in page.items:
+            image = _read(services, item["patientId"], item["targetId"], "image")
+            if image is None or image.get("status") != "pending":
+                continue
+            try:
+                opened = parse_instant(image.get("uploadedAt") or "")
+            except ValueError:
+                continue
+            if now - opened >= older_than:
+                found.append((image, item))
+        continuation = page.continuation
+        if not continuation:
+            return found
+
+
+def _report_overdue_uploads(services: Any) -> None:
+    """The metric the `uploads-pending-too-long` alert reads (a count, no ids)."""
+    try:
+        overdue = len(pending_uploads(services, UPLOAD_OVERDUE_AFTER))
+    except Exception as exc:  # noqa: BLE001 - a metric never fails the run
+        log.warning("overdue uploads not counted (%s)", type(exc).__name__)
+        return
+    telemetry.record_uploads_pending_overdue(overdue)
+    log.info("uploads pending overdue count=%d", overdue)
+
+
 # ----------------------------------------------------------------------------- work items
+def settle(services: Any, item: dict, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Settle one work item now, as a run would (the manage CLI's re-drive); returns the outcome."""
+    return _settle(services, item, services.clock.now(), limits)
+
+
 def _settle(services: Any, item: dict, now: datetime, limits: Limits) -> str:
     kind = item["kind"]
     if kind in (pending_work.DELETE_IMAGE, pending_work.DELETE_FOLDER):

@@ -139,7 +139,7 @@ def http_functions() -> dict[str, dict]:
         trigger = fn.get_trigger().get_dict_repr()
         if trigger["type"] != "httpTrigger":
             continue
-        settings = inspect.getclosurevars(fn.get_user_function()).nonlocals  # what endpoint(...) was given
+        settings = inspect.getclosurevars(inspect.unwrap(fn.get_user_function())).nonlocals  # what endpoint(...) was given
         out[fn.get_function_name()] = {
             "route": trigger["route"],
             "methods": {str(getattr(m, "value", m)).lower() for m in trigger["methods"]},
