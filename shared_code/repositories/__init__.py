@@ -8,13 +8,12 @@ the module that issues them; each moves into its aggregate's repository as that 
 from __future__ import annotations
 
 from shared_code.ports import IndexSpec
-from shared_code.repositories import shares
+from shared_code.repositories import audit_entries, shares
 
 _NOT_YET_IN_A_REPOSITORY = (
     IndexSpec(("type", "folderId", "capturedAt"), "a patient's images of a folder by capture time (services/library.py, access.py)"),
     IndexSpec(("type", "folderId", "status", "capturedAt"), "a clinician's view: ready images only (services/access.py)"),
     IndexSpec(("type", "createdAt"), "folders, comments of a patient (services/library.py, comments.py)"),
-    IndexSpec(("type", "at"), "audit trail, newest first (services/audit.py)"),
     IndexSpec(("type", "targetType", "targetId", "createdAt"), "comments on one image/folder (services/comments.py)"),
     IndexSpec(("type", "active", "lastActivityAt"), "clinic worklist: all (services/cases.py)"),
     IndexSpec(("type", "active", "hasNew", "lastActivityAt"), "clinic worklist: new photos (services/cases.py)"),
@@ -23,5 +22,6 @@ _NOT_YET_IN_A_REPOSITORY = (
 
 DECLARED_INDEXES: tuple[IndexSpec, ...] = (
     *shares.INDEXES,
+    *audit_entries.INDEXES,
     *_NOT_YET_IN_A_REPOSITORY,
 )
