@@ -8,7 +8,7 @@ the module that issues them; each moves into its aggregate's repository as that 
 from __future__ import annotations
 
 from shared_code.ports import IndexSpec
-from shared_code.repositories import audit_entries, shares
+from shared_code.repositories import audit_entries, clinics, shares
 
 _NOT_YET_IN_A_REPOSITORY = (
     IndexSpec(("type", "folderId", "capturedAt"), "a patient's images of a folder by capture time (services/library.py, access.py)"),
@@ -23,5 +23,6 @@ _NOT_YET_IN_A_REPOSITORY = (
 DECLARED_INDEXES: tuple[IndexSpec, ...] = (
     *shares.INDEXES,
     *audit_entries.INDEXES,
+    *clinics.INDEXES,
     *_NOT_YET_IN_A_REPOSITORY,
 )

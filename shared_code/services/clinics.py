@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from shared_code.domain.common import iso, new_id, new_share_code, normalise_share_code, public_view
+from shared_code.domain.clinic import Clinic
+from shared_code.domain.common import iso, new_id, new_share_code, normalise_share_code
 from shared_code.domain.errors import NotFoundError, RateLimited, RuleViolation
 from shared_code.ports import CLINICS, LOOKUPS, Conflict, MetadataStore, NotFound, PreconditionFailed
+from shared_code.repositories.clinics import ClinicRepository
 from shared_code.services import concurrency
 
 CLINIC_SCHEMA = {
@@ -38,13 +40,11 @@ def _member_key(sub: str) -> str:
     return "member:" + hashlib.sha256(sub.encode()).hexdigest()[:32]
 
 
-def clinic_view(doc: dict) -> dict:
-    view = public_view(doc)
-    view["id"] = doc["id"]
-    return view
+def clinic_view(doc: dict[str, Any]) -> dict[str, Any]:
+    return Clinic.from_doc(doc).view()
 
 
-def create_clinic(store: MetadataStore, body: dict, now: Any) -> dict:
+def create_clinic(store: MetadataStore, body: dict[str, Any], now: Any) -> dict[str, Any]:
     ods = body["odsCode"].strip().upper()
     if not ods.isalnum():
         raise RuleViolation("odsCode must be letters and digits only.")
@@ -63,42 +63,28 @@ def create_clinic(store: MetadataStore, body: dict, now: Any) -> dict:
                 raise RuleViolation("That share code is already in use.") from None
     else:  # pragma: no cover - 31^8 codes
         raise RuleViolation("Could not allocate a share code; try again.")
-    doc = {
-        "id": clinic_id,
-        "clinicId": clinic_id,
-        "type": "clinic",
-        "name": body["name"].strip(),
-        "odsCode": ods,
-        "notificationEmail": email,
-        "shareCode": code,
-        "createdAt": iso(now),
-    }
-    created = store.create(CLINICS, doc)
-    index_clinic(store, created)
-    return clinic_view(created)
+    clinic = Clinic(id=clinic_id, name=body["name"].strip(), ods_code=ods, notification_email=email, share_code=code, created_at=iso(now))
+    return ClinicRepository(store).add(clinic).view()
 
 
-def list_clinics(store: MetadataStore) -> list[dict]:
+def list_clinics(store: MetadataStore) -> list[dict[str, Any]]:
     # Admin view: a handful of clinics; each lives in its own partition, found through the code lookups.
-    codes = store.query(LOOKUPS, "__index__", where={"type": "clinic-index"}, limit=1000).items
-    return [clinic_view(store.read(CLINICS, c["clinicId"], c["clinicId"])) for c in codes]
+    return [clinic.view() for clinic in ClinicRepository(store).all()]
 
 
-def get_clinic(store: MetadataStore, clinic_id: str) -> dict:
-    try:
-        doc = store.read(CLINICS, clinic_id, clinic_id)
-    except NotFound:
-        raise NotFoundError() from None
-    if doc.get("type") != "clinic":
+def get_clinic(store: MetadataStore, clinic_id: str) -> dict[str, Any]:
+    """The stored clinic document (callers not yet moved to the typed Clinic read it as a dict)."""
+    clinic = ClinicRepository(store).get(clinic_id)
+    if clinic is None:
         raise NotFoundError()
-    return doc
+    return clinic.to_doc()
 
 
-def index_clinic(store: MetadataStore, clinic: dict) -> None:
-    store.upsert(LOOKUPS, {"id": "clinic:" + clinic["id"], "key": "__index__", "type": "clinic-index", "clinicId": clinic["id"]})
+def index_clinic(store: MetadataStore, clinic: dict[str, Any]) -> None:
+    ClinicRepository(store).index(Clinic.from_doc(clinic))
 
 
-def find_by_code(store: MetadataStore, code: str, caller_key: str, now: Any) -> dict:
+def find_by_code(store: MetadataStore, code: str, caller_key: str, now: Any) -> dict[str, Any]:
     """A patient looks a clinic up by the code it gave them. Wrong codes are rate limited per caller."""
     _check_rate(store, caller_key, now)
     normalised = normalise_share_code(code or "")
@@ -107,8 +93,7 @@ def find_by_code(store: MetadataStore, code: str, caller_key: str, now: Any) -> 
     except NotFound:
         _count_wrong_code(store, caller_key, now)
         raise NotFoundError("No clinic has that code. Check it with your clinic.") from None
-    clinic = get_clinic(store, entry["clinicId"])
-    return {"id": clinic["id"], "name": clinic["name"], "organisation": {"odsCode": clinic["odsCode"]}}
+    return Clinic.from_doc(get_clinic(store, entry["clinicId"])).public_view()
 
 
 def _rate_doc_id(caller_key: str, now: Any) -> str:
@@ -139,7 +124,7 @@ def _count_wrong_code(store: MetadataStore, caller_key: str, now: Any) -> None:
         pass  # a burst of wrong codes at once: the others were counted
 
 
-def add_member(store: MetadataStore, clinic_id: str, body: dict, now: Any) -> dict:
+def add_member(store: MetadataStore, clinic_id: str, body: dict[str, Any], now: Any) -> dict[str, Any]:
     get_clinic(store, clinic_id)
     sub = body["sub"].strip()
     member = {
@@ -171,7 +156,7 @@ def remove_member(store: MetadataStore, clinic_id: str, sub: str) -> None:
     _update_membership(store, sub, remove=clinic_id)
 
 
-def list_members(store: MetadataStore, clinic_id: str) -> list[dict]:
+def list_members(store: MetadataStore, clinic_id: str) -> list[dict[str, Any]]:
     get_clinic(store, clinic_id)
     page = store.query(CLINICS, clinic_id, where={"type": "member"}, order_by="name", limit=1000)
     return [{"sub": m["sub"], "name": m["name"], "email": m.get("email")} for m in page.items if not m.get("removed")]
@@ -179,7 +164,8 @@ def list_members(store: MetadataStore, clinic_id: str) -> list[dict]:
 
 def member_name(store: MetadataStore, clinic_id: str, sub: str) -> str:
     try:
-        return store.read(CLINICS, clinic_id, _member_key(sub))["name"]
+        name: str = store.read(CLINICS, clinic_id, _member_key(sub))["name"]
+        return name
     except NotFound:
         return "A clinician"
 
@@ -187,7 +173,7 @@ def member_name(store: MetadataStore, clinic_id: str, sub: str) -> str:
 def _update_membership(store: MetadataStore, sub: str, *, add: str | None = None, remove: str | None = None) -> None:
     key = _member_key(sub)
 
-    def change(doc: dict) -> None:
+    def change(doc: dict[str, Any]) -> None:
         ids = [c for c in doc.get("clinicIds", []) if c != remove]
         if add and add not in ids:
             ids.append(add)
