@@ -7,6 +7,7 @@ from functions import (
     clinic_cases,
     comments,
     dev_tokens,
+    email_verification,
     exports,
     folders,
     health,
@@ -32,6 +33,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 MODULES = (
     health,
     profile,
+    email_verification,
     dev_tokens,
     manage_clinics,
     folders,

@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared_code.api.http import ANY_USER, endpoint, json_response, no_content
+from shared_code.api.http import ANY_USER, endpoint, etag_header, json_response, no_content, parse_if_match
 from shared_code.auth.principal import CLINICIAN, PATIENT
 from shared_code.domain.library import FOLDER_CREATE_SCHEMA, FOLDER_PATCH_SCHEMA
 from shared_code.services import library
@@ -25,13 +25,15 @@ def create_folder(call):
 @bp.route(route="folders/{folderId}", methods=["GET"])
 @endpoint(roles=(PATIENT, CLINICIAN))
 def get_folder(call):
-    return library.get_folder(call.services, call.user, call.param("folderId"))
+    found = library.get_folder(call.services, call.user, call.param("folderId"))
+    return json_response(found, headers=etag_header(found.get("etag")))
 
 
 @bp.route(route="folders/{folderId}", methods=["PATCH"])
 @endpoint(body=FOLDER_PATCH_SCHEMA)
 def update_folder(call):
-    return library.update_folder(call.services, call.user, call.param("folderId"), call.body, call.req.headers.get("If-Match"))
+    updated = library.update_folder(call.services, call.user, call.param("folderId"), call.body, parse_if_match(call.req.headers.get("If-Match")))
+    return json_response(updated, headers=etag_header(updated.get("etag")))
 
 
 @bp.route(route="folders/{folderId}", methods=["DELETE"])

@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared_code.api.http import ANY_USER, binary_response, endpoint, no_content
+from shared_code.api.http import ANY_USER, binary_response, endpoint, etag_header, json_response, no_content, parse_if_match
 from shared_code.domain.library import IMAGE_PATCH_SCHEMA, size_param
 from shared_code.services import library
 
@@ -12,13 +12,15 @@ bp = func.Blueprint()
 @bp.route(route="images/{imageId}", methods=["GET"])
 @endpoint(roles=ANY_USER)
 def get_image(call):
-    return library.get_image(call.services, call.user, call.param("imageId"))
+    found = library.get_image(call.services, call.user, call.param("imageId"))
+    return json_response(found, headers=etag_header(found.get("etag")))
 
 
 @bp.route(route="images/{imageId}", methods=["PATCH"])
 @endpoint(body=IMAGE_PATCH_SCHEMA)
 def update_image(call):
-    return library.update_image(call.services, call.user, call.param("imageId"), call.body, call.req.headers.get("If-Match"))
+    updated = library.update_image(call.services, call.user, call.param("imageId"), call.body, parse_if_match(call.req.headers.get("If-Match")))
+    return json_response(updated, headers=etag_header(updated.get("etag")))
 
 
 @bp.route(route="images/{imageId}", methods=["DELETE"])

@@ -15,7 +15,7 @@ def find_clinic(call):
     code = call.query("code")
     if not code:
         raise BadRequest("Give the clinic's code as ?code=")
-    return clinics.find_by_code(call.services.store, code, call.user.patient_id, call.services.clock.now())
+    return clinics.find_by_code(call.services.store, code, call.user.patient_id, call.services.clock.now(), call.client_address())
 
 
 @bp.route(route="consent-text", methods=["GET"])

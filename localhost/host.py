@@ -2,6 +2,7 @@
 
 - every HTTP function under http://HOST:PORT/api/<route> with the route templates it declares;
 - web/ at / with the headers and fallback from web/staticwebapp.config.json;
+- patient/ (the patient app, its own Static Web App in Azure) at /app/ with its own headers;
 - the Functions host's start-up rules (localhost/host_rules.py): where Azure would drop a function
   (a route under admin/ or runtime/, a bad name, a duplicate route), this host refuses to start;
 - a path or method no function takes is a problem+json 404 (Azure answers 404, never 405);
@@ -132,9 +133,23 @@ def web_config(web_dir: Path) -> dict[str, Any]:
     return json.loads(cfg.read_text()) if cfg.exists() else {}
 
 
-def build_asgi(http_routes: list[HttpRoute], web_dir: Path, *, invoke: Callable[[str], bool] | None = None) -> Any:
-    """The ASGI app: /api/* to the HTTP functions, web/ at /, and (with `invoke`) the local-only
-    admin API `POST /admin/functions/{name}` that runs a non-HTTP function now, as Core Tools does."""
+def patient_headers(patient_dir: Path) -> dict[str, str]:
+    """The patient app's own globalHeaders; its CSP may also reach the local uploads blob endpoint
+    (in Azure that is the ingest account, allowed by the deployed config)."""
+    headers = dict(web_config(patient_dir).get("globalHeaders", {}))
+    conn = dict(p.split("=", 1) for p in os.environ.get("UPLOADS_STORAGE", "").split(";") if "=" in p)
+    endpoint = urlparse(conn.get("BlobEndpoint", ""))
+    csp = headers.get("Content-Security-Policy", "")
+    if endpoint.scheme and endpoint.netloc and "connect-src" in csp:
+        headers["Content-Security-Policy"] = csp.replace("connect-src", f"connect-src {endpoint.scheme}://{endpoint.netloc}", 1)
+    return headers
+
+
+def build_asgi(
+    http_routes: list[HttpRoute], web_dir: Path, patient_dir: Path = ROOT / "patient", *, invoke: Callable[[str], bool] | None = None
+) -> Any:
+    """The ASGI app: /api/* to the HTTP functions, web/ at /, patient/ at /app/, and (with `invoke`)
+    the local-only admin API `POST /admin/functions/{name}` that runs a non-HTTP function now, as Core Tools does."""
     import azure.functions as func
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
@@ -213,6 +228,32 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path, *, invoke: Callable[
         media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return Response(target.read_bytes(), media_type=media, headers=global_headers)
 
+    patient_root = patient_dir.resolve()
+    patient_global = patient_headers(patient_root)
+
+    def patient_not_found(request: Request) -> Response:
+        response = not_found(request)
+        response.headers.update(patient_global)
+        return response
+
+    async def patient_app(request: Request) -> Response:
+        from starlette.responses import RedirectResponse
+
+        if "path" not in request.path_params:
+            return RedirectResponse("/app/", status_code=308)
+        rel = request.path_params["path"] or "index.html"
+        target = (patient_root / rel).resolve()
+        if patient_root not in target.parents:
+            return patient_not_found(request)
+        if not target.is_file():
+            if "." in rel.rsplit("/", 1)[-1]:
+                return patient_not_found(request)
+            target = patient_root / "index.html"  # navigation fallback
+        media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if target.suffix == ".webmanifest":
+            media = "application/manifest+json"
+        return Response(target.read_bytes(), media_type=media, headers=patient_global)
+
     async def admin_invoke(request: Request) -> Response:
         name = request.path_params["name"]
         if invoke is None or not invoke(name):
@@ -226,6 +267,7 @@ def build_asgi(http_routes: list[HttpRoute], web_dir: Path, *, invoke: Callable[
     routes = [Route("/api/{path:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])]
     if invoke is not None:
         routes.append(Route("/admin/functions/{name}", admin_invoke, methods=["POST"]))
+    routes += [Route("/app", patient_app, methods=["GET", "HEAD"]), Route("/app/{path:path}", patient_app, methods=["GET", "HEAD"])]
     routes += [Route("/", web, methods=["GET", "HEAD"]), Route("/{path:path}", web, methods=["GET", "HEAD"])]
     # Whatever no route takes (a %0A in the path, a wrong method on a web path) is a problem+json 404 too.
     return Starlette(routes=routes, exception_handlers={404: unmatched, 405: unmatched})

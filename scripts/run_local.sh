@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make run: Azurite (blob+queue, data in .local/azurite) + the local Functions host on :7071
-# (SQLite store, local PEM KEK, .eml outbox, web app at /) + the demo seed. Ctrl-C stops both.
+# (SQLite store, local PEM KEK, .eml outbox, web app at /, patient app at /app/) + the demo seed. Ctrl-C stops both.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .local/azurite .local/outbox
@@ -38,11 +38,14 @@ for _ in $(seq 1 150); do
 done
 
 .venv/bin/python -m scripts.seed_demo --api "http://127.0.0.1:$PORT" || exit 1
+# the patient app PUTs ciphertext straight to the uploads blob endpoint: allow its origin (CORS)
+.venv/bin/python -m scripts.uploads_cors --origin "http://127.0.0.1:$PORT" --origin "http://localhost:$PORT" || exit 1
 
 cat <<MSG
 
 SkinVault is running.
   Clinician web app   http://127.0.0.1:$PORT/          (sign in as "Dr Demo Clinician")
+  Patient app         http://127.0.0.1:$PORT/app/      (sign in as "Alex Demo", then choose a passcode)
   API                 http://127.0.0.1:$PORT/api/       (health: /api/health, contract: /api/openapi.json)
   Azurite             blob http://127.0.0.1:10000, queue http://127.0.0.1:10001 (data in .local/azurite)
   Emails (outbox)     .local/outbox/*.eml

@@ -35,8 +35,9 @@ if [ ! -d tools/node/node_modules ] || [ "$(cat "$nstamp" 2>/dev/null)" != "$nwa
   echo "$nwant" > "$nstamp"
 fi
 
-# the clinician web app's vendored assets (nhsuk-frontend, msal-browser) into web/vendor (git-ignored)
-if [ ! -f web/vendor/.stamp ] || [ "$(cat web/vendor/.stamp)" != "$nwant" ]; then
+# the clinician web app's vendored assets (nhsuk-frontend, msal-browser) into web/vendor, and the
+# patient app's (nhsuk-frontend, oidc-client-ts) into patient/vendor (both git-ignored)
+if [ ! -f web/vendor/.stamp ] || [ "$(cat web/vendor/.stamp)" != "$nwant" ] || [ ! -d patient/vendor/oidc ]; then
   bash scripts/web_assets.sh
   echo "$nwant" > web/vendor/.stamp
 fi

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Copies the browser assets the clinician web app needs from npm packages in tools/node into
-# web/vendor/ (git-ignored). No bundler: the app is plain ES modules; this is its only "build".
+# Copies the browser assets the clinician web app and the patient app need from npm packages in
+# tools/node into web/vendor/ and patient/vendor/ (both git-ignored). No bundler: the apps are plain
+# ES modules; this is their only "build".
 #
 #  - nhsuk-frontend: the compiled CSS and JS, favicons and icons. The CSS is rewritten so that it
 #    makes no third-party requests (the Frutiger @font-face rules point at assets.nhs.uk; without
 #    them the NHS font stack falls back to Arial, as NHS.UK itself does when the font is blocked)
 #    and so that its icon URLs point inside web/vendor/nhsuk/.
 #  - @azure/msal-browser (optional, used only when web/config.json says "mode": "msal").
+#  - oidc-client-ts (patient app only; used when patient/config.json says "mode": "oidc").
 #
 # Idempotent; re-run after an npm update. Usage: bash scripts/web_assets.sh
 set -euo pipefail
@@ -50,5 +52,20 @@ fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-cp -R "$tmp"/. "$OUT"/
+cp -R "$tmp"/nhsuk "$OUT"/
+[ -d "$tmp/msal" ] && cp -R "$tmp"/msal "$OUT"/
+
+# the patient app: the same NHS.UK assets, plus oidc-client-ts (authorisation code + PKCE)
+POUT=patient/vendor
+oidc="$NM/oidc-client-ts/dist/browser/oidc-client-ts.min.js"
+if [ -f "$oidc" ]; then
+  mkdir -p "$tmp/oidc"
+  sed -e 's#^//\# sourceMappingURL=.*$##' "$oidc" > "$tmp/oidc/oidc-client-ts.min.js"
+  cp "$NM/oidc-client-ts/package.json" "$tmp/oidc/package.json"
+fi
+rm -rf "$POUT"
+mkdir -p "$POUT"
+cp -R "$tmp"/nhsuk "$POUT"/
+[ -d "$tmp/oidc" ] && cp -R "$tmp"/oidc "$POUT"/
+echo "web_assets: nhsuk-frontend$([ -f "$oidc" ] && echo ', oidc-client-ts') -> $POUT/"
 echo "web_assets: nhsuk-frontend $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$NM/nhsuk-frontend/package.json")$([ -f "$msal" ] && echo ', msal-browser') -> $OUT/"

@@ -197,12 +197,13 @@ def build_validator(settings: Settings, dev_issuer: DevIssuer | None) -> TokenVa
     ):
         if same_issuer and kind == "staff":
             continue
-        keys: Any
         if dev_issuer is not None and issuer == dev_issuer.issuer:
-            keys = dev_issuer  # in-process: the dev issuer's own public key
-        else:
-            keys = HttpJwks(jwks_uri)
-        issuers.append(TrustedIssuer(issuer=issuer, audience=audience, keys=keys, kind=kind))
+            continue  # the dev issuer itself (local settings name it): trusted below, with its own key
+        # A real issuer's keys only ever come from its own JWKS, never from the dev issuer.
+        issuers.append(TrustedIssuer(issuer=issuer, audience=audience, keys=HttpJwks(jwks_uri), kind=kind))
+    if dev_issuer is not None:
+        # its own issuer (loopback only): roles decide clinician/admin, none means patient
+        issuers.append(TrustedIssuer(issuer=dev_issuer.issuer, audience=dev_issuer.audience, keys=dev_issuer, kind="any"))
     return TokenValidator(issuers, clinician_role=settings.clinician_role, admin_role=settings.admin_role)
 
 

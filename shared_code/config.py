@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared_code.auth.dev_issuer import is_loopback_url
+
 
 class SettingsError(Exception):
     pass
@@ -186,6 +188,8 @@ class Settings:
         running_in_azure = bool(env.get("WEBSITE_INSTANCE_ID"))
         if raw["DEV_ISSUER_ENABLED"] and running_in_azure:
             raise SettingsError("setting DEV_ISSUER_ENABLED must be false in Azure (WEBSITE_INSTANCE_ID is set)")
+        if raw["DEV_ISSUER_ENABLED"] and (raw["SKINVAULT_ENVIRONMENT"] != "local" or not is_loopback_url(raw["PUBLIC_BASE_URL"])):
+            raise SettingsError("setting DEV_ISSUER_ENABLED needs SKINVAULT_ENVIRONMENT=local and a loopback PUBLIC_BASE_URL (http://127.0.0.1:...)")
 
         return cls(
             environment=raw["SKINVAULT_ENVIRONMENT"],

@@ -259,6 +259,9 @@ class MessageQueue(Protocol):
     def send(self, queue: str, message: Mapping[str, Any]) -> None:
         """Enqueue a JSON message (ids only: never patient data)."""
 
+    def ping(self) -> None:
+        """Raises DependencyUnavailable when the queues do not answer."""
+
 
 @dataclass(frozen=True)
 class PoisonedMessage:

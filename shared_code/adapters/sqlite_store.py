@@ -102,6 +102,8 @@ class SqliteMetadataStore:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000)
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            # deleted documents are overwritten with zeros, not left in free pages for a file copy to find
+            conn.execute("PRAGMA secure_delete = ON")
             if not self._memory:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
@@ -264,9 +266,14 @@ class SqliteMetadataStore:
             conn.execute(f"DELETE FROM {table} WHERE partition = ? AND id = ?", (partition, id))  # noqa: S608
 
     def delete_partition(self, container: ContainerSpec, partition: str) -> int:
+        """Account erasure: the rows go, their pages are zeroed (secure_delete) and the write-ahead
+        log, which still holds earlier copies of those pages, is checkpointed and truncated."""
         check_partition(partition)
         with self._conn() as conn:
-            return conn.execute(f"DELETE FROM {_table(container)} WHERE partition = ?", (partition,)).rowcount  # noqa: S608
+            deleted = conn.execute(f"DELETE FROM {_table(container)} WHERE partition = ?", (partition,)).rowcount  # noqa: S608
+            if not self._memory:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return deleted
 
     # ------------------------------------------------------------ queries
     def query(

@@ -20,11 +20,13 @@ import jsonschema
 
 from shared_code import bootstrap, telemetry
 from shared_code.auth.principal import ADMIN, CLINICIAN, PATIENT, Principal
+from shared_code.domain.common import is_valid_id
 from shared_code.domain.errors import (
     BadRequest,
     DomainError,
     NotFoundError,
     PayloadTooLarge,
+    RuleViolation,
     UnsupportedMediaType,
 )
 from shared_code.ports import Conflict, DependencyUnavailable, NotFound, PreconditionFailed
@@ -40,6 +42,21 @@ ANY_USER = (PATIENT, CLINICIAN, ADMIN)
 STAFF = (CLINICIAN, ADMIN)
 
 BASE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+# The one id rule (shared_code.domain.common.ID_PATTERN), applied at the edge: a path id that
+# breaks it is 404 (there is nothing at that address); a body or query id that breaks it is 422.
+# Body and query fields that carry ids: `clinicId`, `folderIds`, ... (named so by convention).
+_ID_FIELD_RE = re.compile(r"(^id$|Ids?$)")
+MAX_JSON_DEPTH = 32
+
+
+def _is_unicode(value: str) -> bool:
+    """False for text that is not valid Unicode (a lone UTF-16 surrogate such as "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def problem(
@@ -79,6 +96,31 @@ def binary_response(data: bytes, content_type: str, *, filename: str | None = No
     return func.HttpResponse(data, status_code=200, headers=headers, mimetype=content_type)
 
 
+def parse_if_match(value: str | None) -> tuple[str, ...] | None:
+    """If-Match (RFC 9110): None when absent; ("*",) for any version; else the strong entity tags
+    given, without quotes. The legacy unquoted form (an `etag` field sent back as it is) is
+    accepted; weak tags (W/"...") never match, as strong comparison requires."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value == "*":
+        return ("*",)
+    tags: list[str] = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part or part.startswith("W/"):
+            continue
+        tags.append(part[1:-1] if len(part) >= 2 and part[0] == part[-1] == '"' else part)
+    return tuple(tags)
+
+
+def etag_header(etag: str | None) -> dict[str, str]:
+    """The ETag response header for a stored version: a strong entity tag, quoted."""
+    if not etag:
+        return {}
+    return {"ETag": etag if len(etag) >= 2 and etag[0] == etag[-1] == '"' else f'"{etag}"'}
+
+
 def correlation_id_of(req: func.HttpRequest) -> str:
     given = req.headers.get(CORRELATION_HEADER, "")
     return given if _CORRELATION_RE.match(given) else str(uuid.uuid4())
@@ -94,14 +136,21 @@ class ApiCall:
     response_headers: dict[str, str] = field(default_factory=dict)
 
     def param(self, name: str) -> str:
+        """A path id: one that breaks the id rule names nothing, so 404."""
         value: str = self.req.route_params.get(name, "")
-        if not value or len(value) > 128:
+        if not is_valid_id(value):
             raise NotFoundError()
         return value
 
     def query(self, name: str, default: str | None = None) -> str | None:
-        value = self.req.params.get(name)
-        return default if value is None or value == "" else value
+        value: str | None = self.req.params.get(name)
+        if value is None or value == "":
+            return default
+        if not _is_unicode(value) or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+            raise RuleViolation(f"{name} is not valid text.")
+        if _ID_FIELD_RE.search(name) and not is_valid_id(value):
+            raise RuleViolation(f"{name} is not a valid id.")
+        return value
 
     def paging(self) -> tuple[int, str | None]:
         raw = self.query("limit", "50")
@@ -112,7 +161,19 @@ class ApiCall:
         if not 1 <= limit <= 200:
             raise BadRequest("limit must be a whole number from 1 to 200")
         token = self.query("continuationToken")
+        if token is not None and (len(token) > 4096 or not token.isascii()):
+            raise BadRequest("continuationToken is not valid for this list")
         return limit, token
+
+    def client_address(self) -> str | None:
+        """The caller's IP address as the platform's front end saw it: the last X-Forwarded-For
+        entry (App Service appends the address it received the connection from; earlier entries
+        are the client's own say-so). None when there is none (the local host)."""
+        forwarded = self.req.headers.get("X-Forwarded-For") or ""
+        last = forwarded.split(",")[-1].strip()
+        if not last or len(last) > 64 or not all(ch.isalnum() or ch in ".:[]-_" for ch in last) or not last.isascii():
+            return None
+        return last
 
     @property
     def user(self) -> Principal:
@@ -134,13 +195,50 @@ def _parse_body(req: func.HttpRequest, validator: jsonschema.protocols.Validator
         data = json.loads(raw.decode("utf-8")) if raw else None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadRequest("The request body is not valid JSON.") from None
+    except RecursionError:  # nested deeper than the parser goes
+        raise BadRequest(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.") from None
     if data is None:
         raise BadRequest("The request needs a JSON body.")
+    _check_depth(data)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
     if errors:
         details = [{"pointer": "/" + "/".join(str(p) for p in e.path), "detail": _schema_message(e)} for e in errors[:10]]
         raise BadRequest("The request body does not match the expected fields.", errors=details)
+    _check_text_and_ids(data)
     return data
+
+
+def _check_depth(data: Any) -> None:
+    """400 for JSON nested deeper than any of our bodies needs (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise BadRequest(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
+def _check_text_and_ids(data: Any) -> None:
+    """422 for text that is not valid Unicode anywhere in the body, and for ids that break the id rule."""
+    stack: list[tuple[str, Any, bool]] = [("", data, False)]
+    while stack:
+        pointer, value, is_id = stack.pop()
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                raise RuleViolation(
+                    "The request body holds text that is not valid Unicode.", errors=[{"pointer": pointer or "/", "detail": "not valid Unicode"}]
+                )
+            if is_id and not is_valid_id(value):
+                raise RuleViolation("The request body holds an id that is not valid.", errors=[{"pointer": pointer, "detail": "not a valid id"}])
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if not _is_unicode(key):
+                    raise RuleViolation("The request body holds text that is not valid Unicode.")
+                stack.append((f"{pointer}/{key}", child, bool(_ID_FIELD_RE.search(key))))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{i}", child, is_id) for i, child in enumerate(value))
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:

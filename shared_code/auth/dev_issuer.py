@@ -1,5 +1,8 @@
 """Local-only token issuer for demo users. Enabled by DEV_ISSUER_ENABLED; refused in Azure.
 
+It runs only with SKINVAULT_ENVIRONMENT=local on a loopback PUBLIC_BASE_URL, and signs as its own
+issuer (`<PUBLIC_BASE_URL>/api/dev`, whose keys are at /api/dev/jwks), never as the configured NHS
+login or Entra issuer: a dev token can never pass for a real identity provider's.
 Its RSA key lives in a git-ignored PEM file created on first use.
 """
 
@@ -7,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import os
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -24,14 +29,40 @@ ROLES = ("patient", "clinician", "admin")
 TOKEN_LIFETIME_SECONDS = 3600
 
 
+DEV_ISSUER_PATH = "/api/dev"
+
+
 class DevIssuerRefused(RuntimeError):
     pass
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for http(s) URLs whose host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https"):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def dev_issuer_url(public_base_url: str) -> str:
+    return public_base_url.rstrip("/") + DEV_ISSUER_PATH
 
 
 class DevIssuer:
     def __init__(self, key_path: str, issuer: str, audience: str, *, clinician_role: str, admin_role: str) -> None:
         if os.environ.get("WEBSITE_INSTANCE_ID"):
             raise DevIssuerRefused("the dev token issuer refuses to run in Azure (WEBSITE_INSTANCE_ID is set)")
+        if not is_loopback_url(issuer):
+            raise DevIssuerRefused("the dev token issuer only runs on a loopback address (its issuer must be http://127.0.0.1...)")
         self.issuer = issuer
         self.audience = audience
         self._role_claims = {"patient": [], "clinician": [clinician_role], "admin": [admin_role]}
@@ -58,10 +89,15 @@ class DevIssuer:
 
     @classmethod
     def from_settings(cls, settings: Any) -> DevIssuer:
-        """The local issuer: its tokens are for the patient issuer/audience the app trusts."""
+        """The local issuer, as its own issuer (`<PUBLIC_BASE_URL>/api/dev`) with the patient audience.
+
+        Refused unless SKINVAULT_ENVIRONMENT is local and PUBLIC_BASE_URL is a loopback address
+        (Settings refuses the same combination at start-up; this holds whoever builds one)."""
+        if settings.environment != "local" or not is_loopback_url(settings.public_base_url):
+            raise DevIssuerRefused("the dev token issuer runs only with SKINVAULT_ENVIRONMENT=local on a loopback PUBLIC_BASE_URL")
         return cls(
             settings.dev_issuer_key_path or ".local/dev-issuer.pem",
-            settings.patient_issuer,
+            dev_issuer_url(settings.public_base_url),
             settings.patient_audience,
             clinician_role=settings.clinician_role,
             admin_role=settings.admin_role,

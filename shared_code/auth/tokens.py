@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from shared_code.auth.principal import ADMIN, CLINICIAN, PATIENT
 from shared_code.domain.errors import Forbidden, Unauthenticated
@@ -22,6 +23,20 @@ from shared_code.domain.errors import Forbidden, Unauthenticated
 log = logging.getLogger(__name__)
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
+RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+EC_ALGORITHMS = {"ES256": "secp256r1", "ES384": "secp384r1"}  # alg -> the one curve it signs with
+
+
+def algorithm_fits_key(alg: str, key: Any) -> bool:
+    """A token's `alg` must be one the key can verify: RS*/PS* for RSA keys, ES256/ES384 for EC
+    keys on that algorithm's curve. Anything else is refused before the signature is checked."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return alg in RSA_ALGORITHMS
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return EC_ALGORITHMS.get(alg) == key.curve.name
+    return False
+
+
 LEEWAY_SECONDS = 30
 
 
@@ -57,10 +72,11 @@ class HttpJwks:
             log.warning("jwks fetch failed uri=%s error=%s", self._uri, type(exc).__name__)
             raise Unauthenticated("The token could not be verified right now.") from None
         keys = {}
-        for jwk in document.get("keys", []):
+        listed = document.get("keys") if isinstance(document, dict) else None
+        for jwk in listed if isinstance(listed, list) else []:
             try:
                 keys[jwk.get("kid")] = jwt.PyJWK(jwk).key
-            except jwt.PyJWTError:
+            except (jwt.PyJWTError, AttributeError, ValueError, TypeError):
                 continue
         self._keys = keys
         self._fetched_at = time.monotonic()
@@ -110,8 +126,10 @@ class TokenValidator:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
             raise Unauthenticated("The token is malformed.") from None
+        if not isinstance(unverified, dict):
+            raise Unauthenticated("The token is malformed.")
         alg = header.get("alg")
         if alg not in ALLOWED_ALGORITHMS:
             raise Unauthenticated("The token's signing algorithm is not accepted.")
@@ -120,8 +138,11 @@ class TokenValidator:
             raise Unauthenticated("The token was not issued by a trusted issuer.")
         last_error = "invalid"
         for trusted in candidates:
+            key = trusted.keys.key_for(header.get("kid"))
+            if not algorithm_fits_key(alg, key):
+                last_error = "alg-does-not-fit-key"
+                continue
             try:
-                key = trusted.keys.key_for(header.get("kid"))
                 claims = jwt.decode(
                     token,
                     key=key,
@@ -135,7 +156,7 @@ class TokenValidator:
                 raise Unauthenticated("The token has expired: sign in again.") from None
             except jwt.ImmatureSignatureError:
                 raise Unauthenticated("The token is not valid yet.") from None
-            except jwt.PyJWTError as exc:
+            except (jwt.PyJWTError, ValueError, TypeError) as exc:  # a key PyJWT cannot use is a bad token, not a crash
                 last_error = type(exc).__name__
                 continue
             return self._identity(trusted, claims)

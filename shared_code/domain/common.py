@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeGuard
 
 try:
     from zoneinfo import ZoneInfo
@@ -14,6 +15,17 @@ try:
     UK: tzinfo = ZoneInfo("Europe/London")
 except Exception:  # noqa: BLE001 - no zone database: UTC is the honest fallback  # pragma: no cover
     UK = UTC
+
+# The one id rule: every id the API mints (`fld-<hex>`, `cln-<hex>`, ...) and every identity `sub`
+# we know of (UUIDs, Entra object ids, base64url strings) fits it; `#`, `?`, `\`, `/`, spaces,
+# control characters and non-ASCII never do. The HTTP edge applies it to every id it is given.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@|~+=-]{0,127}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+
+def is_valid_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
 
 SHARE_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read out and type
 
@@ -32,11 +44,15 @@ def iso(moment: datetime) -> str:
 
 
 def parse_instant(value: str) -> datetime:
-    """ISO 8601 date-time with a zone (Z or offset); raises ValueError otherwise."""
+    """ISO 8601 date-time with a zone (Z or offset); raises ValueError otherwise, including for a
+    moment that has no UTC equivalent (0001-01-01T00:00:00+01:00, 9999-12-31T23:59:59-01:00)."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("a time zone is required")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date-time is out of range") from None
 
 
 def parse_wall_clock(value: str) -> datetime:

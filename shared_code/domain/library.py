@@ -68,6 +68,8 @@ def clean_folder_fields(body: dict[str, Any], today: date) -> dict[str, Any]:
                 raise RuleViolation("startDate must be a date like 2026-05-01.") from None
             if parsed > today:
                 raise RuleViolation("startDate cannot be in the future.")
+            if parsed.year < 1900:
+                raise RuleViolation("startDate is too far in the past.")
             value = parsed.isoformat()
         out[key] = value if value != "" else None
     if "name" in out and out["name"] is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from shared_code.domain.email_address import check_email_address
 from shared_code.domain.errors import RuleViolation
 from shared_code.domain.nhs_number import is_valid_nhs_number
 
@@ -58,9 +59,7 @@ def validate_profile_update(body: dict[str, Any], today: date) -> dict[str, Any]
         changes["nhsNumber"] = nhs
     if "email" in body:
         email = body["email"]
-        if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
-            raise RuleViolation("email must be an email address.")
-        changes["email"] = email
+        changes["email"] = check_email_address(email) if email is not None else None
     return changes
 
 

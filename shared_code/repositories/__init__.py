@@ -13,6 +13,7 @@ from shared_code.repositories import audit_entries, clinics, shares
 _NOT_YET_IN_A_REPOSITORY = (
     IndexSpec(("type", "folderId", "capturedAt"), "a patient's images of a folder by capture time (services/library.py, access.py)"),
     IndexSpec(("type", "folderId", "status", "capturedAt"), "a clinician's view: ready images only (services/access.py)"),
+    IndexSpec(("type", "status", "uploadedAt"), "a patient's upload sessions still pending, for the quota (services/quotas.py)"),
     IndexSpec(("type", "createdAt"), "folders, comments of a patient (services/library.py, comments.py)"),
     IndexSpec(("type", "targetType", "targetId", "createdAt"), "comments on one image/folder (services/comments.py)"),
     IndexSpec(("type", "active", "lastActivityAt"), "clinic worklist: all (services/cases.py)"),

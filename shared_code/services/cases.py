@@ -15,7 +15,7 @@ from shared_code.domain.conversation import OUTCOME_TEXT, REMINDER_SCHEDULES, in
 from shared_code.domain.errors import BadRequest, NotFoundError, RuleViolation
 from shared_code.domain.vocabulary import TriageOutcome, values
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, NotFound
-from shared_code.services import access, audit, clinics, comments, concurrency, profile, reminders
+from shared_code.services import access, audit, clinics, comments, concurrency, paging, profile, reminders
 from shared_code.services.library import folder_view, image_view
 from shared_code.services.paging import decode_token, encode_token
 
@@ -42,6 +42,7 @@ NOTE_SCHEMA = {
 }
 OPEN, WAITING, ENDED = "open", "waiting-for-photos", "sharing-ended"
 FILTERS = {"all": {}, "new": {"hasNew": True}, "awaiting-triage": {"awaitingTriage": True}}
+WORKLIST_TOKEN = {"i": int, "c": str}  # which of the clinician's clinics, and the store's token inside it
 
 
 def _patient_summary(store: Any, patient_id: str) -> dict:
@@ -54,7 +55,7 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
     filter_name = filter_name or "all"
     if filter_name not in FILTERS:
         raise BadRequest("filter must be new, awaiting-triage or all.")
-    state = decode_token(token) if token else {}
+    state = decode_token(token, shape=WORKLIST_TOKEN) if token else {}
     clinic_ids = list(user.clinic_ids)
     index = int(state.get("i", 0))
     cont = state.get("c")
@@ -62,14 +63,15 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
     next_token = None
     while index < len(clinic_ids) and len(items) < limit:
         clinic_id = clinic_ids[index]
-        page = store.query(
+        page = paging.fetch(  # a forged store token inside ours is a 400 too
+            store,
             CLINICS,
             clinic_id,
             where={"type": "case", "active": True, **FILTERS[filter_name]},
             order_by="lastActivityAt",
             descending=True,
             limit=limit - len(items),
-            continuation=cont,
+            token=cont,
         )
         for case in page.items:
             row = _worklist_row(services, user, case, now)

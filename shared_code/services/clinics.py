@@ -6,11 +6,12 @@ import hashlib
 from typing import Any
 
 from shared_code.domain.clinic import Clinic
-from shared_code.domain.common import iso, new_id, new_share_code, normalise_share_code
-from shared_code.domain.errors import NotFoundError, RateLimited, RuleViolation
+from shared_code.domain.common import is_valid_id, iso, new_id, new_share_code, normalise_share_code
+from shared_code.domain.email_address import check_email_address
+from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.ports import CLINICS, LOOKUPS, Conflict, MetadataStore, NotFound, PreconditionFailed
 from shared_code.repositories.clinics import ClinicRepository
-from shared_code.services import concurrency
+from shared_code.services import concurrency, rate_limits
 
 CLINIC_SCHEMA = {
     "type": "object",
@@ -34,6 +35,10 @@ MEMBER_SCHEMA = {
     },
 }
 WRONG_CODE_LIMIT = 10  # per patient per hour
+WRONG_CODE_LIMIT_PER_ADDRESS = 30  # per client address per hour (a household or a ward shares one)
+# Share codes are random (31^8). The one exception is the demo clinic's documented code, accepted
+# only where the app runs locally (SKINVAULT_ENVIRONMENT=local) for the demo seed.
+DEMO_SHARE_CODE = "NEWC-DERM"
 
 
 def _member_key(sub: str) -> str:
@@ -44,15 +49,15 @@ def clinic_view(doc: dict[str, Any]) -> dict[str, Any]:
     return Clinic.from_doc(doc).view()
 
 
-def create_clinic(store: MetadataStore, body: dict[str, Any], now: Any) -> dict[str, Any]:
+def create_clinic(store: MetadataStore, body: dict[str, Any], now: Any, *, allow_demo_code: bool = False) -> dict[str, Any]:
     ods = body["odsCode"].strip().upper()
     if not ods.isalnum():
         raise RuleViolation("odsCode must be letters and digits only.")
-    email = body["notificationEmail"].strip()
-    if "@" not in email:
-        raise RuleViolation("notificationEmail must be an email address.")
+    email = check_email_address(body["notificationEmail"], "notificationEmail")
     clinic_id = new_id("cln")
     wanted = normalise_share_code(body["shareCode"]) if body.get("shareCode") else None
+    if wanted is not None and not (allow_demo_code and wanted == DEMO_SHARE_CODE):
+        raise RuleViolation("Share codes are chosen at random so that nobody can guess them: leave shareCode out.")
     for _ in range(10):
         code = wanted or new_share_code()
         try:
@@ -84,49 +89,35 @@ def index_clinic(store: MetadataStore, clinic: dict[str, Any]) -> None:
     ClinicRepository(store).index(Clinic.from_doc(clinic))
 
 
-def find_by_code(store: MetadataStore, code: str, caller_key: str, now: Any) -> dict[str, Any]:
-    """A patient looks a clinic up by the code it gave them. Wrong codes are rate limited per caller."""
-    _check_rate(store, caller_key, now)
+def find_by_code(store: MetadataStore, code: str, patient_id: str, now: Any, client_address: str | None = None) -> dict[str, Any]:
+    """A patient looks a clinic up by the code it gave them. Wrong codes are limited per patient and
+    per client address (so neither many accounts from one place nor one account from many places
+    can walk the code space)."""
+    counters = [(rate_limits.for_patient(patient_id, "wrong-clinic-codes"), WRONG_CODE_LIMIT)]
+    if client_address:
+        counters.append((rate_limits.for_address(client_address, "wrong-clinic-codes"), WRONG_CODE_LIMIT_PER_ADDRESS))
+    for counter, limit in counters:
+        rate_limits.check(store, counter, limit=limit, window_seconds=3600, now=now, detail="Too many wrong clinic codes. Try again in an hour.")
     normalised = normalise_share_code(code or "")
     try:
-        entry = store.read(LOOKUPS, "code:" + normalised, "code:" + normalised)
+        entry = store.read(LOOKUPS, "code:" + normalised, "code:" + normalised) if is_valid_id("code:" + normalised) else None
     except NotFound:
-        _count_wrong_code(store, caller_key, now)
-        raise NotFoundError("No clinic has that code. Check it with your clinic.") from None
+        entry = None
+    if entry is None:
+        for counter, _limit in counters:
+            try:
+                rate_limits.add(store, counter, window_seconds=3600, now=now)
+            except PreconditionFailed:
+                pass  # a burst of wrong codes at once: the others were counted
+        raise NotFoundError("No clinic has that code. Check it with your clinic.")
     return Clinic.from_doc(get_clinic(store, entry["clinicId"])).public_view()
-
-
-def _rate_doc_id(caller_key: str, now: Any) -> str:
-    return f"wrongcode:{caller_key}:{now.strftime('%Y%m%d%H')}"
-
-
-def _check_rate(store: MetadataStore, caller_key: str, now: Any) -> None:
-    doc_id = _rate_doc_id(caller_key, now)
-    try:
-        doc = store.read(LOOKUPS, doc_id, doc_id)
-    except NotFound:
-        return
-    if doc.get("count", 0) >= WRONG_CODE_LIMIT:
-        raise RateLimited("Too many wrong clinic codes. Try again in an hour.", retry_after_seconds=3600 - now.minute * 60)
-
-
-def _count_wrong_code(store: MetadataStore, caller_key: str, now: Any) -> None:
-    doc_id = _rate_doc_id(caller_key, now)
-    try:
-        concurrency.modify(
-            store,
-            LOOKUPS,
-            (doc_id, doc_id),
-            lambda d: d.update(count=d.get("count", 0) + 1),
-            create=lambda: {"id": doc_id, "key": doc_id, "count": 0},
-        )
-    except PreconditionFailed:
-        pass  # a burst of wrong codes at once: the others were counted
 
 
 def add_member(store: MetadataStore, clinic_id: str, body: dict[str, Any], now: Any) -> dict[str, Any]:
     get_clinic(store, clinic_id)
     sub = body["sub"].strip()
+    if body.get("email") is not None:
+        body = {**body, "email": check_email_address(body["email"])}
     member = {
         "id": _member_key(sub),
         "clinicId": clinic_id,

@@ -54,3 +54,33 @@ def modify(
         except (PreconditionFailed, NotFound):
             doc = None
     raise PreconditionFailed(f"{container.name}/{doc_id} changed concurrently")
+
+
+# If-Match as the API received it (RFC 9110 section 13.1.1): None when absent, ("*",) for any
+# current version, else the entity tags given, unquoted. `modify_if_match` applies it.
+IfMatch = tuple[str, ...] | None
+ANY_VERSION = "*"
+# Enough attempts that a request without If-Match wins even against a burst of concurrent writers
+# (each lost race means another writer succeeded).
+UNCONDITIONAL_ATTEMPTS = 64
+
+
+def bare_etag(etag: str) -> str:
+    """An entity tag without its quotes (the stores' ETags may be quoted, as Cosmos DB's are, or not)."""
+    return etag[1:-1] if len(etag) >= 2 and etag[0] == etag[-1] == '"' else etag
+
+
+def modify_if_match(store: MetadataStore, container: ContainerSpec, doc: dict, change: Change, if_match: IfMatch) -> dict:
+    """Change a document the way an HTTP request asked: without If-Match (or with `*`) the change is
+    re-applied on a lost race and never refused; with entity tags, it is made only if the current
+    version is one of them (PreconditionFailed, so 412, otherwise)."""
+    if if_match is None or ANY_VERSION in if_match:
+        stored = modify(store, container, doc, change, attempts=UNCONDITIONAL_ATTEMPTS)
+        if stored is None:
+            raise NotFound(f"{container.name}/{doc['id']}")
+        return stored
+    if bare_etag(doc["_etag"]) not in if_match:
+        raise PreconditionFailed(f"{container.name}/{doc['id']} is not at the version asked for")
+    if change(doc) is False:
+        return doc
+    return store.replace(container, doc, if_match=doc["_etag"])

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from shared_code import export_package as pkg
 from shared_code.auth.principal import CLINICIAN, Principal
-from shared_code.domain.common import iso, new_id, parse_instant
+from shared_code.domain.common import is_valid_id, iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
@@ -165,11 +165,17 @@ def _read_file(f: BinaryIO) -> Iterator[bytes]:
 def build(services: Any, message: dict) -> str:
     """Queue-triggered: build, encrypt and store one export. Idempotent; raises to retry on outages."""
     store, now = services.store, services.clock.now()
-    patient_id, export_id = str(message.get("patientId", "")), str(message.get("exportId", ""))
+    patient_id, export_id = message.get("patientId"), message.get("exportId")
+    if not is_valid_id(patient_id) or not is_valid_id(export_id):  # checked against the store below; junk never reaches it
+        log.warning("export job dropped reason=malformed-ids")
+        return "gone"
     try:
         doc = store.read(PATIENTS, patient_id, export_id)
     except NotFound:
         return "gone"  # the patient erased their account meanwhile
+    if doc.get("type") != "export":
+        log.warning("export job dropped reason=not-an-export export_id=%s", export_id)
+        return "gone"
     if doc["status"] in ("ready", "failed", WITHDRAWN):
         return doc["status"]
     doc = _set(services, doc, status="running")

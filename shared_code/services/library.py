@@ -12,7 +12,7 @@ from shared_code.domain.common import iso, new_id, public_view
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
-from shared_code.services import access, deletion, paging, pending_work
+from shared_code.services import access, concurrency, deletion, paging, pending_work, quotas
 from shared_code.services.deletion import upload_blob_name
 from shared_code.services.export_scope import end_exports_out_of_scope
 from shared_code.services.plaintext import read_all
@@ -34,6 +34,7 @@ def folder_view(doc: dict) -> dict:
 def create_folder(services: Any, user: Principal, body: dict) -> dict:
     now = services.clock.now()
     fields = clean_folder_fields(body, now.date())
+    quotas.check_new_folder(services, user.patient_id)
     folder_id = new_id("fld")
     doc = {
         "id": folder_id,
@@ -64,14 +65,17 @@ def get_folder(services: Any, user: Principal, folder_id: str) -> dict:
     return folder_view(folder)
 
 
-def update_folder(services: Any, user: Principal, folder_id: str, body: dict, if_match: str | None) -> dict:
+def update_folder(services: Any, user: Principal, folder_id: str, body: dict, if_match: concurrency.IfMatch) -> dict:
     folder, _ = access.folder_for(services, user, folder_id)
     if user.kind != PATIENT:
         raise NotFoundError()
     fields = clean_folder_fields(body, services.clock.now().date())
-    folder.update(fields)
-    folder["updatedAt"] = iso(services.clock.now())
-    return folder_view(services.store.replace(PATIENTS, folder, if_match=if_match or folder["_etag"]))
+
+    def change(doc: dict) -> None:
+        doc.update(fields)
+        doc["updatedAt"] = iso(services.clock.now())
+
+    return folder_view(concurrency.modify_if_match(services.store, PATIENTS, folder, change, if_match))
 
 
 def delete_folder(services: Any, user: Principal, folder_id: str) -> None:
@@ -95,6 +99,7 @@ def start_upload(services: Any, user: Principal, folder_id: str, body: dict) -> 
     settings = services.settings
     content_type = check_upload_request(body["contentType"], body["sizeBytes"], settings.max_upload_bytes)
     captured = check_captured_at(body["capturedAt"], now) if body.get("capturedAt") else None
+    quotas.take_upload_session(services, user.patient_id, now)
     image_id = new_id("img")
     expires = now + timedelta(minutes=settings.upload_url_minutes)
     url = services.blobs.upload_url(UPLOADS, upload_blob_name(user.patient_id, image_id), expires)
@@ -164,19 +169,20 @@ def get_image(services: Any, user: Principal, image_id: str) -> dict:
     return image_view(image)
 
 
-def update_image(services: Any, user: Principal, image_id: str, body: dict, if_match: str | None) -> dict:
+def update_image(services: Any, user: Principal, image_id: str, body: dict, if_match: concurrency.IfMatch) -> dict:
     if user.kind != PATIENT:
         raise NotFoundError()
     image, _ = access.image_for(services, user, image_id)
     now = services.clock.now()
+    fields: dict[str, Any] = {}
     for key, value in body.items():
         if key == "capturedAt":
-            image["capturedAt"] = check_captured_at(value, now)
-            image["capturedAtSource"] = "patient"
+            fields["capturedAt"] = check_captured_at(value, now)
+            fields["capturedAtSource"] = "patient"
         else:
-            image[key] = value.strip() or None if isinstance(value, str) else value
-    image["updatedAt"] = iso(now)
-    return image_view(services.store.replace(PATIENTS, image, if_match=if_match or image["_etag"]))
+            fields[key] = value.strip() or None if isinstance(value, str) else value
+    fields["updatedAt"] = iso(now)
+    return image_view(concurrency.modify_if_match(services.store, PATIENTS, image, lambda doc: doc.update(fields), if_match))
 
 
 def delete_image(services: Any, user: Principal, image_id: str) -> None:

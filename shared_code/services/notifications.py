@@ -14,11 +14,13 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from shared_code.domain.common import iso, parse_instant, stable_id
+from shared_code.domain.common import is_valid_id, iso, parse_instant, stable_id
 from shared_code.domain.conversation import PENDING, invitation_state
+from shared_code.domain.email_address import html_text, is_email_address
 from shared_code.domain.errors import NotFoundError
+from shared_code.domain.sharing import ACTIVE, share_state
 from shared_code.ports import CLINICS, LOOKUPS, PATIENTS, EmailMessage, NotFound
-from shared_code.services import clinics, concurrency, profile
+from shared_code.services import access, clinics, concurrency, email_verification
 
 log = logging.getLogger("skinvault.notifications")
 
@@ -36,7 +38,7 @@ def _clinic_email(services: Any, clinic: dict, subject: str, lead: str, message_
     link = f"{services.settings.public_base_url}/"
     text = f"{lead}\n\nSign in to SkinVault to see it: {link}\n\nThis email has no patient details by design. Please do not reply."
     html = (
-        f'<p>{lead}</p><p><a href="{link}">Sign in to SkinVault</a> to see it.</p>'
+        f'<p>{html_text(lead)}</p><p><a href="{html_text(link)}">Sign in to SkinVault</a> to see it.</p>'
         "<p>This email has no patient details by design. Please do not reply.</p>"
     )
     return EmailMessage(to=clinic["notificationEmail"], subject=subject, text=text, html=html, message_id=message_id)
@@ -46,20 +48,82 @@ def _patient_email(services: Any, to: str, subject: str, lead: str, message_id: 
     link = f"{services.settings.public_base_url}/app/{query}"
     text = f"{lead}\n\nOpen SkinVault to see it: {link}\n\nThis email has no health details by design. Please do not reply."
     html = (
-        f'<p>{lead}</p><p><a href="{link}">Open SkinVault</a> to see it.</p><p>This email has no health details by design. Please do not reply.</p>'
+        f'<p>{html_text(lead)}</p><p><a href="{html_text(link)}">Open SkinVault</a> to see it.</p>'
+        "<p>This email has no health details by design. Please do not reply.</p>"
     )
     return EmailMessage(to=to, subject=subject, text=text, html=html, message_id=message_id)
 
 
+_ID_FIELDS = {
+    "share-granted": ("clinicId", "caseId", "shareId"),
+    "new-images": ("clinicId", "caseId", "imageId"),
+    "more-photos-requested": ("clinicId", "caseId", "patientId"),
+}
+
+
+def _id_fields(kind: str) -> tuple[str, ...]:
+    return _ID_FIELDS.get(kind) or ("clinicId", *NEEDS.get(kind, ()))
+
+
+def _why_not(services: Any, kind: str, message: dict) -> str | None:
+    """Checks a message against the store before anything is sent: the reason to drop it, or None.
+
+    Queue messages can be forged or stale (a share revoked, a photo deleted since): the case must
+    exist for that clinic and the share, photo or patient it names must be real and still current."""
+    fields = _id_fields(kind)
+    if not all(is_valid_id(message.get(name)) for name in fields):
+        return "malformed-ids"
+    if "caseId" not in fields:
+        return None  # a clinic message or an invitation: its handler reads what the message names first
+    store, clinic_id = services.store, message["clinicId"]
+    try:
+        case = store.read(CLINICS, clinic_id, message["caseId"])
+    except NotFound:
+        return "no-such-case"
+    if case.get("type") != "case" or case.get("clinicId") != clinic_id or not is_valid_id(case.get("patientId")):
+        return "no-such-case"
+    patient_id = case["patientId"]
+    if kind == "share-granted":
+        try:
+            share = store.read(PATIENTS, patient_id, message["shareId"])
+        except NotFound:
+            return "no-such-share"
+        if share.get("type") != "share" or share.get("clinicId") != clinic_id:
+            return "no-such-share"
+        if share_state(share, services.clock.now()) != ACTIVE:
+            return "share-not-active"
+    elif kind == "new-images":
+        try:
+            image = store.read(PATIENTS, patient_id, message["imageId"])
+        except NotFound:
+            return "no-such-image"
+        if image.get("type") != "image" or image.get("status") != "ready":
+            return "no-such-image"
+        if access.active_share(store, patient_id, (clinic_id,), services.clock.now()) is None:
+            return "share-not-active"
+    elif kind == "more-photos-requested" and message["patientId"] != patient_id:
+        return "not-this-cases-patient"
+    return None
+
+
 def handle(services: Any, message: dict) -> str:
     """Returns what happened: 'sent', 'throttled', 'skipped'. Raises DependencyUnavailable to retry."""
-    kind = message.get("kind")
+    kind = message.get("kind") if isinstance(message, dict) else None
     if kind not in KINDS:
         log.warning("notification with unknown kind dropped")
+        return "skipped"
+    reason = _why_not(services, kind, message)
+    if reason is not None:
+        # ids only (checked against the id rule first, so nothing else reaches the log)
+        ids = " ".join(f"{name}={message[name]}" for name in _id_fields(kind) if name != "patientId" and is_valid_id(message.get(name)))
+        log.warning("notification dropped kind=%s reason=%s %s", kind, reason, ids)
         return "skipped"
     try:
         clinic = clinics.get_clinic(services.store, str(message.get("clinicId", "")))
     except NotFoundError:
+        return "skipped"
+    if not is_email_address(clinic.get("notificationEmail")):  # stored before addresses were checked
+        log.warning("notification dropped kind=%s reason=clinic-address-not-valid clinicId=%s", kind, clinic["id"])
         return "skipped"
     if kind == "share-granted":
         mail = _clinic_email(
@@ -141,12 +205,14 @@ def _new_images(services: Any, clinic: dict, case_id: str, image_id: str) -> str
 
 
 def _more_photos(services: Any, clinic: dict, message: dict) -> str:
-    prof = profile.read_profile(services.store, str(message.get("patientId", "")))
-    if not prof or not prof.get("email"):
+    # only ever an address the patient proved is theirs (a code sent to it) or their identity token's
+    address = email_verification.verified_address(services.store, str(message.get("patientId", "")))
+    if address is None:
+        log.info("notification skipped kind=more-photos-requested case_id=%s reason=no-verified-address", message["caseId"])
         return "skipped"
     mail = _patient_email(
         services,
-        prof["email"],
+        address,
         "Your clinic has asked for more photos",
         f"{clinic['name']} has asked you for more photos. Open the SkinVault app to see what they need.",
         stable_id("mail", "more-photos", str(message["caseId"]), str(message.get("at", ""))),
@@ -160,9 +226,9 @@ def _clinic_message(services: Any, message: dict) -> str:
     """ "Your clinic has sent you a message": to the patient's address if they gave one, at most one
     per window however many messages the clinic sends; nothing if the message was withdrawn."""
     patient_id, message_id = message["patientId"], message["messageId"]
-    prof = profile.read_profile(services.store, patient_id)
-    email = (prof or {}).get("email")
-    if not email:
+    # only ever an address the patient proved is theirs (a code sent to it) or their identity token's
+    email = email_verification.verified_address(services.store, patient_id)
+    if email is None:
         return "skipped"
     try:
         sent = services.store.read(PATIENTS, patient_id, message_id)

@@ -8,6 +8,7 @@ from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, public_view
 from shared_code.domain.profile import apply_profile_changes, validate_profile_update
 from shared_code.ports import PATIENTS, Conflict, MetadataStore, NotFound
+from shared_code.services import email_verification
 
 
 def profile_view(doc: dict) -> dict:
@@ -38,9 +39,11 @@ def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict:
         "updatedAt": iso(now),
     }
     try:
-        return store.create(PATIENTS, doc)
+        created = store.create(PATIENTS, doc)
     except Conflict:
         return store.read(PATIENTS, pid, pid)
+    email_verification.note_token_email(store, user, now)  # the identity provider verified it
+    return created
 
 
 def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:

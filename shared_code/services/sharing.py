@@ -157,11 +157,25 @@ def _open_case(services: Dependencies, clinic_id: str, patient_id: str, share: S
 
 
 def _end(services: Dependencies, share: Share, now: datetime, *, reason: str) -> Share:
+    return _end_once(services, share, now, reason=reason)[0]
+
+
+def _end_once(services: Dependencies, share: Share, now: datetime, *, reason: str) -> tuple[Share, bool]:
+    """End a share; (the stored share, whether this call ended it). Of concurrent callers exactly
+    one ends it, so exactly one writes what follows (the audit record)."""
+    ended_here = False
+
     def change(current: Share) -> Share | None:
-        return None if current.revoked_at else current.ended(iso(now), reason)
+        nonlocal ended_here
+        ended_here = False  # decided afresh on every attempt: a lost race re-reads
+        if current.revoked_at:
+            return None
+        ended_here = True
+        return current.ended(iso(now), reason)
 
     # raises PreconditionFailed rather than report an end that was not stored
-    return ShareRepository(services.store).modify(share, change) or share
+    stored = ShareRepository(services.store).modify(share, change)
+    return (stored or share), ended_here and stored is not None
 
 
 def revoke(services: Dependencies, user: Principal, share_id: str) -> dict[str, Any]:
@@ -171,10 +185,11 @@ def revoke(services: Dependencies, user: Principal, share_id: str) -> dict[str, 
     if share is None:
         raise NotFoundError()
     if share.is_active(now):
-        share = _end(services, share, now, reason="revoked")
-        end_exports_out_of_scope(services, patient_id)
-        _close_case_if_no_share(services, share.clinic_id, patient_id, now, ended_by_patient=True)
-        audit.by_patient(store, now, patient_id, "share-revoked", share.clinic_id, ("share", share_id))
+        share, ended_here = _end_once(services, share, now, reason="revoked")
+        if ended_here:  # two revokes at once: one audit record, by whichever ended it
+            end_exports_out_of_scope(services, patient_id)
+            _close_case_if_no_share(services, share.clinic_id, patient_id, now, ended_by_patient=True)
+            audit.by_patient(store, now, patient_id, "share-revoked", share.clinic_id, ("share", share_id))
     return share_view(share, now)
 
 
@@ -256,8 +271,7 @@ def end_all_shares(services: Dependencies, patient_id: str) -> None:
     """Account erasure: end every share (the audit trail keeps the record)."""
     now = services.clock.now()
     for share in list(ShareRepository(services.store).all(patient_id)):
-        if share.is_active(now):
-            _end(services, share, now, reason="account-erased")
+        if share.is_active(now) and _end_once(services, share, now, reason="account-erased")[1]:
             audit.by_patient(services.store, now, patient_id, "share-revoked", share.clinic_id, ("share", share.id))
         _close_case_if_no_share(services, share.clinic_id, patient_id, now)
 

@@ -99,9 +99,15 @@ class FakeBlobStore:
 @dataclass
 class FakeQueue:
     messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    available: bool = True
 
     def send(self, queue: str, message: Mapping[str, Any]) -> None:
+        self.ping()
         self.messages.append((queue, dict(message)))
+
+    def ping(self) -> None:
+        if not self.available:
+            raise DependencyUnavailable("queue", "fake outage")
 
     def take(self, queue: str) -> list[dict[str, Any]]:
         mine = [m for q, m in self.messages if q == queue]

@@ -27,7 +27,7 @@ from functions.dev_tokens import TOKEN_SCHEMA
 from shared_code.domain.library import FOLDER_CREATE_SCHEMA, FOLDER_PATCH_SCHEMA, IMAGE_PATCH_SCHEMA, UPLOAD_SCHEMA
 from shared_code.domain.profile import PROFILE_SCHEMA
 from shared_code.ports import EXPORT_JOBS_QUEUE
-from shared_code.services import exports
+from shared_code.services import email_verification, exports
 from shared_code.services.cases import NOTE_SCHEMA, TRIAGE_SCHEMA
 from shared_code.services.clinics import CLINIC_SCHEMA, MEMBER_SCHEMA
 from shared_code.services.comments import COMMENT_SCHEMA
@@ -80,6 +80,8 @@ REQUEST_SCHEMAS: dict[str, dict] = {
     "request_photos": INVITATION_SCHEMA,
     "set_folder_reminder": REMINDER_SCHEMA,
     **STUDY_REQUEST_SCHEMAS,
+    "request_email_verification": email_verification.REQUEST_SCHEMA,
+    "confirm_email_verification": email_verification.CONFIRM_SCHEMA,
 }
 
 
@@ -465,6 +467,15 @@ def test_real_responses_match_the_documented_schemas(client):
     check(client.get(f"/api/exports/{accepted['exportId']}", token=doctor), "get_export", 200)
     check(client.get(f"/api/exports/{accepted['exportId']}/content", token=doctor), "get_export_content", 410)
 
+    # the patient's notification address
+    check(client.post("/api/me/email-verification", token=patient, json={"email": "alice@example.org"}), "request_email_verification", 200)
+    sent = check(client.post("/api/me/email-verification", token=patient, json={"email": "a.new@example.org"}), "request_email_verification", 202)
+    assert sent["status"] == "code-sent"
+    code = services.email.sent[-1].text.split("code is ")[1][:6]
+    wrong = "000000" if code != "000000" else "111111"
+    check(client.post("/api/me/email-verification/confirm", token=patient, json={"code": wrong}), "confirm_email_verification", 422)
+    check(client.post("/api/me/email-verification/confirm", token=patient, json={"code": code}), "confirm_email_verification", 200)
+
     # the patient's audit trail, revoking, deleting, downloading and erasing
     check(client.get("/api/audit?limit=5", token=patient), "get_audit_trail", 200)
     check(client.delete(f"/api/shares/{share['id']}", token=patient), "revoke_share", 200)
@@ -523,7 +534,7 @@ def test_an_outage_is_answered_as_documented(client):
     patient = client.token("patient-a", "patient", "Alice Example")
     client.services.blobs.available = False
     health = check(client.get("/api/health"), "health_check", 503)
-    assert health == {"status": "unavailable", "dependencies": {"blobStorage": "unavailable", "metadataStore": "ok"}}
+    assert health == {"status": "unavailable", "dependencies": {"blobStorage": "unavailable", "metadataStore": "ok", "queues": "ok"}}
     folder = check(client.post("/api/folders", token=patient, json={"name": "Scar"}), "create_folder", 201)
     body = check(
         client.post(f"/api/folders/{folder['id']}/uploads", token=patient, json={"contentType": "image/png", "sizeBytes": 9}), "start_upload", 503

@@ -10,7 +10,7 @@ PROBLEM = "application/problem+json"
 def test_health_reports_each_dependency_and_needs_no_token(client):
     r = client.get("/api/health")
     assert r.status == 200
-    assert r.json() == {"status": "ok", "dependencies": {"blobStorage": "ok", "metadataStore": "ok"}}
+    assert r.json() == {"status": "ok", "dependencies": {"blobStorage": "ok", "metadataStore": "ok", "queues": "ok"}}
 
 
 def test_health_is_503_when_blob_storage_is_down(client, services):
@@ -18,6 +18,26 @@ def test_health_is_503_when_blob_storage_is_down(client, services):
     r = client.get("/api/health")
     assert r.status == 503
     assert r.json()["dependencies"]["blobStorage"] == "unavailable"
+
+
+def test_health_is_503_when_the_queues_do_not_answer(client, services):
+    services.queue.available = False
+    r = client.get("/api/health")
+    assert r.status == 503
+    assert r.json()["dependencies"] == {"blobStorage": "ok", "metadataStore": "ok", "queues": "unavailable"}
+
+
+def test_health_is_503_when_the_store_answers_reads_but_refuses_writes(client, services):
+    from shared_code.ports import DependencyUnavailable
+
+    def refuse(*_args, **_kwargs):
+        raise DependencyUnavailable("fake-store", "read-only")
+
+    services.store.upsert = refuse  # ping (a read) still answers
+    services.store.ping()
+    r = client.get("/api/health")
+    assert r.status == 503
+    assert r.json()["dependencies"]["metadataStore"] == "unavailable"
 
 
 def test_me_requires_a_bearer_token(client):

@@ -82,6 +82,8 @@ HTTP = {
     "request_research_export": ("research/studies/{studyId}/exports", {"POST"}),
     "get_research_export": ("research/studies/{studyId}/exports/{exportId}", {"GET"}),
     "get_research_export_content": ("research/studies/{studyId}/exports/{exportId}/content", {"GET"}),
+    "request_email_verification": ("me/email-verification", {"POST"}),
+    "confirm_email_verification": ("me/email-verification/confirm", {"POST"}),
 }
 OTHER = {
     "process_upload": ("blobTrigger", {"path": "uploads/{name}", "connection": "UPLOADS_STORAGE", "source": "EventGrid"}),

@@ -99,6 +99,7 @@ def test_tracing_is_off_by_default_and_the_local_exporter_is_a_local_setting():
         **EXAMPLE_SETTINGS,
         "SKINVAULT_ENVIRONMENT": "prod",
         "TRACE_EXPORTER": "console",
+        "DEV_ISSUER_ENABLED": "false",
         "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x",
     }
     settings = Settings.from_env(azure_like)

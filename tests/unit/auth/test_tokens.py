@@ -8,7 +8,7 @@ import time
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from shared_code.auth.dev_issuer import DevIssuer, DevIssuerRefused
 from shared_code.auth.principal import ADMIN, CLINICIAN, PATIENT
@@ -159,3 +159,99 @@ def test_dev_issuer_refuses_to_run_in_azure(tmp_path, monkeypatch):
 def test_dev_issuer_key_file_is_private(issuer, tmp_path):
     issuer.jwks()
     assert (tmp_path / "k.pem").stat().st_mode & 0o077 == 0
+
+
+# ----------------------------------------------------------------------------- alg bound to the key type
+def _ec_jwks(kid: str, curve: ec.EllipticCurve = None) -> tuple[ec.EllipticCurvePrivateKey, HttpJwks]:
+    key = ec.generate_private_key(curve or ec.SECP256R1())
+    jwk = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    jwk["kid"] = kid
+    return key, HttpJwks("https://idp.example/jwks", fetch=lambda _uri: json.dumps({"keys": [jwk]}).encode())
+
+
+def test_an_es256_token_carrying_an_rsa_keys_kid_is_refused(issuer, validator):
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    token = jwt.encode(_claims(), ec_key, algorithm="ES256", headers={"kid": issuer.kid})
+    with pytest.raises(Unauthenticated):
+        validator.validate(f"Bearer {token}")
+
+
+def test_an_rs256_token_carrying_an_ec_keys_kid_is_refused(issuer):
+    _ec, jwks = _ec_jwks("ec-1")
+    v = TokenValidator([TrustedIssuer(ISS, AUD, jwks, "any")], clinician_role="c", admin_role="a")
+    token = jwt.encode(_claims(), issuer._key(), algorithm="RS256", headers={"kid": "ec-1"})
+    with pytest.raises(Unauthenticated):
+        v.validate(f"Bearer {token}")
+
+
+def test_es_tokens_must_use_their_algorithms_curve(issuer):
+    key, jwks = _ec_jwks("ec-1")
+    v = TokenValidator([TrustedIssuer(ISS, AUD, jwks, "any")], clinician_role="c", admin_role="a")
+    assert v.validate("Bearer " + jwt.encode(_claims(), key, algorithm="ES256", headers={"kid": "ec-1"})).sub == "s1"
+    p384, jwks384 = _ec_jwks("ec-384", ec.SECP384R1())
+    v384 = TokenValidator([TrustedIssuer(ISS, AUD, jwks384, "any")], clinician_role="c", admin_role="a")
+    assert v384.validate("Bearer " + jwt.encode(_claims(), p384, algorithm="ES384", headers={"kid": "ec-384"})).sub == "s1"
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "ES384", "kid": "ec-1", "typ": "JWT"}).encode()).rstrip(b"=").decode()
+    signed = jwt.encode(_claims(), key, algorithm="ES256", headers={"kid": "ec-1"}).split(".")
+    with pytest.raises(Unauthenticated):
+        v.validate("Bearer " + ".".join([header, signed[1], signed[2]]))
+
+
+def test_a_jwks_document_of_the_wrong_shape_gives_no_keys():
+    for document in (b"[1,2]", b'{"keys": 5}', b'{"keys": [5, "x", {"kty": "nope"}]}'):
+        jwks = HttpJwks("https://idp.example/jwks", fetch=lambda _uri, d=document: d)
+        with pytest.raises(Unauthenticated):
+            jwks.key_for("k")
+
+
+# ----------------------------------------------------------------------------- the dev issuer stays local
+def _settings(tmp_path, **over):
+    from tests.support.functions_client import settings_for
+
+    return settings_for(tmp_path, **over)
+
+
+@pytest.mark.parametrize(
+    ("environment", "base_url"),
+    [
+        ("prod", "http://127.0.0.1:7071"),
+        ("dev", "http://127.0.0.1:7071"),
+        ("local", "https://skinvault.nhs.example"),
+        ("local", "http://10.0.0.5:7071"),
+    ],
+)
+def test_the_dev_issuer_refuses_outside_a_local_loopback_setup(tmp_path, environment, base_url):
+    from shared_code.config import Settings, SettingsError
+    from tests.conftest import EXAMPLE_SETTINGS
+
+    env = dict(EXAMPLE_SETTINGS, SKINVAULT_ENVIRONMENT=environment, PUBLIC_BASE_URL=base_url)
+    with pytest.raises(SettingsError, match="DEV_ISSUER_ENABLED"):
+        Settings.from_env(env)  # no WEBSITE_INSTANCE_ID: prod outside App Service is refused too
+    ok = _settings(tmp_path)
+    import dataclasses
+
+    with pytest.raises(DevIssuerRefused):
+        DevIssuer.from_settings(dataclasses.replace(ok, environment=environment, public_base_url=base_url))
+
+
+def test_the_dev_issuer_refuses_a_non_loopback_issuer(tmp_path):
+    with pytest.raises(DevIssuerRefused):
+        DevIssuer(str(tmp_path / "k.pem"), "https://auth.login.nhs.uk", AUD, clinician_role="c", admin_role="a")
+
+
+def test_the_dev_issuer_signs_as_itself_never_as_the_configured_nhs_login_issuer(tmp_path):
+    from shared_code.bootstrap import build_validator
+
+    nhs = "https://auth.sandpit.signin.nhs.uk"
+    settings = _settings(tmp_path, AUTH_PATIENT_ISSUER=nhs, AUTH_PATIENT_JWKS_URI="https://127.0.0.1:1/jwks")
+    dev = DevIssuer.from_settings(settings)
+    assert dev.issuer == "http://127.0.0.1:7071/api/dev" != nhs
+    validator = build_validator(settings, dev)
+    minted = dev.mint("someone", "Some One", "patient")["access_token"]
+    identity = validator.validate(f"Bearer {minted}")
+    assert identity.issuer == dev.issuer  # so its patient ids never collide with NHS login's
+    # a token signed with the dev key but claiming to be NHS login's is checked against NHS login's keys only
+    forged = jwt.encode(_claims(iss=nhs, aud=settings.patient_audience, sub="real-patient"), dev._key(), algorithm="RS256", headers={"kid": dev.kid})
+    with pytest.raises(Unauthenticated):
+        validator.validate(f"Bearer {forged}")
+    assert all(t.keys is not dev for t in validator._issuers if t.issuer == nhs)  # noqa: SLF001

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import pytest
 
-from shared_code.ports import LOOKUPS, DependencyUnavailable
+from shared_code.ports import CLINICS, LOOKUPS, PATIENTS, DependencyUnavailable
 from shared_code.services import notifications, profile
 from tests.unit.services.conftest import patient
 
 
 def new_images(clinic, image_id, case_id="case-1"):
     return {"kind": "new-images", "clinicId": clinic["id"], "caseId": case_id, "imageId": image_id}
+
+
+def seed_case(services, clinic, case_id, patient_id, *, share_id="shr-1", images=("img-1", "img-2", "img-3"), revoked=False):
+    """What a real message refers to (messages are checked against the store before anything is sent):
+    the clinic's case, the patient's active share with the clinic, and ready photos."""
+    store = services.store
+    store.upsert(CLINICS, {"id": case_id, "clinicId": clinic["id"], "type": "case", "patientId": patient_id, "active": True})
+    share = {"id": share_id, "patientId": patient_id, "type": "share", "clinicId": clinic["id"], "allFolders": True, "folderIds": None}
+    share.update({"grantedAt": "2026-11-27T09:00:00Z", "expiresAt": "2027-11-27T09:00:00Z", "revokedAt": "2026-11-27T09:30:00Z" if revoked else None})
+    store.upsert(PATIENTS, share)
+    for image_id in images:
+        store.upsert(PATIENTS, {"id": image_id, "patientId": patient_id, "type": "image", "status": "ready", "folderId": "fld-1"})
+
+
+@pytest.fixture(autouse=True)
+def cases(services, clinic):
+    seed_case(services, clinic, "case-1", "pt-a")
+    seed_case(services, clinic, "case-2", "pt-b", share_id="shr-2")
 
 
 def test_first_new_photo_of_a_case_is_sent_and_opens_the_window(services, clinic):
@@ -57,10 +75,13 @@ def test_more_photos_request_goes_to_the_patients_email_or_nowhere(services, cli
     with_email, without = patient("p-1", email="p1@example.org"), patient("p-2", email=None)
     for user in (with_email, without):
         profile.get_or_create(services.store, user, services.clock.now())
-    base = {"kind": "more-photos-requested", "clinicId": clinic["id"], "caseId": "case-1", "at": "2026-11-27T10:00:00Z"}
+    seed_case(services, clinic, "case-m1", with_email.patient_id)
+    seed_case(services, clinic, "case-m2", without.patient_id)
+    seed_case(services, clinic, "case-m3", "pt-unknown")
+    base = {"kind": "more-photos-requested", "clinicId": clinic["id"], "caseId": "case-m1", "at": "2026-11-27T10:00:00Z"}
     assert notifications.handle(services, {**base, "patientId": with_email.patient_id}) == "sent"
-    assert notifications.handle(services, {**base, "caseId": "case-2", "patientId": without.patient_id}) == "skipped"
-    assert notifications.handle(services, {**base, "caseId": "case-3", "patientId": "pt-unknown"}) == "skipped"
+    assert notifications.handle(services, {**base, "caseId": "case-m2", "patientId": without.patient_id}) == "skipped"
+    assert notifications.handle(services, {**base, "caseId": "case-m3", "patientId": "pt-unknown"}) == "skipped"
     assert [m.to for m in services.email.sent] == ["p1@example.org"]
 
 
@@ -86,4 +107,34 @@ def test_messages_that_cannot_be_acted_on_are_skipped(services, clinic, message)
 def test_conversation_messages_without_their_ids_are_skipped(services, clinic, kind):
     assert notifications.handle(services, {"kind": kind, "clinicId": clinic["id"]}) == "skipped"
     assert notifications.handle(services, {"kind": kind, "clinicId": clinic["id"], "patientId": 3, "caseId": ""}) == "skipped"
+    assert services.email.sent == []
+
+
+# ----------------------------------------------------------------------------- checked against the store
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"kind": "share-granted", "clinicId": "CLINIC", "shareId": "shr-forged", "caseId": "case-1"},
+        {"kind": "share-granted", "clinicId": "CLINIC", "shareId": "shr-1", "caseId": "case-forged"},
+        {"kind": "share-granted", "clinicId": "CLINIC", "shareId": "shr-2", "caseId": "case-1"},  # another patient's share
+        {"kind": "share-granted", "clinicId": "CLINIC", "shareId": "shr/../x", "caseId": "case-1"},
+        {"kind": "new-images", "clinicId": "CLINIC", "caseId": "case-1", "imageId": "img-forged"},
+        {"kind": "new-images", "clinicId": "CLINIC", "caseId": "case-1", "imageId": ["img-1"]},
+        {"kind": "more-photos-requested", "clinicId": "CLINIC", "caseId": "case-1", "patientId": "pt-b", "at": "x"},
+    ],
+)
+def test_a_forged_message_is_dropped_and_logged_by_id_without_an_email(services, clinic, message, caplog):
+    message = {k: (clinic["id"] if v == "CLINIC" else v) for k, v in message.items()}
+    with caplog.at_level("WARNING", logger="skinvault.notifications"):
+        assert notifications.handle(services, message) == "skipped"
+    assert services.email.sent == []
+    (record,) = [r for r in caplog.records if "dropped" in r.getMessage()]
+    assert "caseId=case-" in record.getMessage()
+
+
+def test_a_share_revoked_before_its_email_goes_sends_nothing(services, clinic):
+    seed_case(services, clinic, "case-r", "pt-r", share_id="shr-r", revoked=True)
+    message = {"kind": "share-granted", "clinicId": clinic["id"], "shareId": "shr-r", "caseId": "case-r"}
+    assert notifications.handle(services, message) == "skipped"
+    assert notifications.handle(services, new_images(clinic, "img-1", case_id="case-r")) == "skipped"
     assert services.email.sent == []
