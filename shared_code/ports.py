@@ -10,7 +10,10 @@ import builtins
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from shared_code.config import Settings
 
 Document = dict[str, Any]
 
@@ -328,3 +331,12 @@ class Dependencies(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def kek(self) -> KeyEncryptionKeyProvider: ...
+
+    @property
+    def data_keys(self) -> PatientDataKeys | None: ...
