@@ -207,6 +207,8 @@ def check_built_app(target: Path) -> None:
         for ref in LOCAL_REFERENCE.findall(html.read_text(encoding="utf-8")):
             if re.match(r"^[a-z]+:|^//", ref):
                 continue
+            if "." not in ref.rstrip("/").rsplit("/", 1)[-1]:
+                continue  # a client-side route (/research): the navigation fallback serves index.html
             path = target / ref.lstrip("/") if ref.startswith("/") else html.parent / ref
             if not path.exists():
                 problems.append(f"{html.relative_to(target)} refers to missing {ref}")
