@@ -8,13 +8,12 @@ the module that issues them; each moves into its aggregate's repository as that 
 from __future__ import annotations
 
 from shared_code.ports import IndexSpec
-from shared_code.repositories import audit_entries, clinics, shares
+from shared_code.repositories import audit_entries, clinics, folders, shares
 
 _NOT_YET_IN_A_REPOSITORY = (
     IndexSpec(("type", "folderId", "capturedAt"), "a patient's images of a folder by capture time (services/library.py, access.py)"),
     IndexSpec(("type", "folderId", "status", "capturedAt"), "a clinician's view: ready images only (services/access.py)"),
     IndexSpec(("type", "status", "uploadedAt"), "a patient's upload sessions still pending, for the quota (services/quotas.py)"),
-    IndexSpec(("type", "createdAt"), "folders, comments of a patient (services/library.py, comments.py)"),
     IndexSpec(("type", "targetType", "targetId", "createdAt"), "comments on one image/folder (services/comments.py)"),
     IndexSpec(("type", "active", "lastActivityAt"), "clinic worklist: all (services/cases.py)"),
     IndexSpec(("type", "active", "hasNew", "lastActivityAt"), "clinic worklist: new photos (services/cases.py)"),
@@ -25,5 +24,6 @@ DECLARED_INDEXES: tuple[IndexSpec, ...] = (
     *shares.INDEXES,
     *audit_entries.INDEXES,
     *clinics.INDEXES,
+    *folders.INDEXES,  # (type, createdAt) serves a patient's comments too (services/comments.py)
     *_NOT_YET_IN_A_REPOSITORY,
 )

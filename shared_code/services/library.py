@@ -7,11 +7,12 @@ from typing import Any
 
 from shared_code import telemetry
 from shared_code.auth.principal import PATIENT, Principal
-from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import iso, new_id, public_view
 from shared_code.domain.errors import NotFoundError, RuleViolation
+from shared_code.domain.folder import Folder
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
+from shared_code.repositories.folders import FolderRepository
 from shared_code.services import access, concurrency, deletion, paging, pending_work, quotas
 from shared_code.services.deletion import upload_blob_name
 from shared_code.services.export_scope import end_exports_out_of_scope
@@ -23,12 +24,7 @@ UPLOAD_SETTLE_TIME = timedelta(minutes=10)  # after the upload link expires, bef
 
 # ----------------------------------------------------------------------------- folders
 def folder_view(doc: dict) -> dict:
-    view = public_view(doc)
-    view["id"] = doc["id"]
-    view["etag"] = doc.get("_etag")
-    site = doc.get("bodySite")
-    view["bodySiteCode"] = {"system": "http://snomed.info/sct", "code": BODY_SITES[site][0], "display": BODY_SITES[site][1]} if site else None
-    return view
+    return Folder.from_doc(doc).view()
 
 
 def create_folder(services: Any, user: Principal, body: dict) -> dict:
@@ -52,12 +48,12 @@ def create_folder(services: Any, user: Principal, body: dict) -> dict:
     }
     doc.update(fields)
     access.register_owner(services.store, "fld", folder_id, user.patient_id)
-    return folder_view(services.store.create(PATIENTS, doc))
+    return FolderRepository(services.store).add(Folder.from_doc(doc)).view()
 
 
 def list_folders(services: Any, user: Principal, limit: int, token: str | None) -> dict:
-    page = paging.fetch(services.store, PATIENTS, user.patient_id, where={"type": "folder"}, order_by="createdAt", limit=limit, token=token)
-    return paging.as_response(page, folder_view)
+    folders, continuation = FolderRepository(services.store).page(user.patient_id, limit, token)
+    return paging.response([folder.view() for folder in folders], continuation)
 
 
 def get_folder(services: Any, user: Principal, folder_id: str) -> dict:
