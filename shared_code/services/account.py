@@ -24,7 +24,7 @@ log = logging.getLogger("skinvault.account")
 SPOOL_BYTES = 32 * 1024 * 1024
 
 
-def _all(store: Any, patient_id: str, doc_type: str, order_by: str = "createdAt") -> list[dict]:
+def _all(store: Any, patient_id: str, doc_type: str, order_by: str = "createdAt") -> list[dict[str, Any]]:
     return paging.fetch_all(store, PATIENTS, patient_id, where={"type": doc_type}, order_by=order_by)
 
 

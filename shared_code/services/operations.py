@@ -102,9 +102,10 @@ def _items(services: Any, kind: str) -> list[dict[str, Any]]:
 
 def _read(services: Any, patient_id: str, doc_id: str) -> dict[str, Any] | None:
     try:
-        return services.store.read(PATIENTS, patient_id, doc_id)
+        doc: dict[str, Any] = services.store.read(PATIENTS, patient_id, doc_id)
     except NotFound:
         return None
+    return doc
 
 
 def _age(now: datetime, when: str | None) -> int | None:

@@ -11,7 +11,7 @@ from shared_code.ports import PATIENTS, Conflict, MetadataStore, NotFound
 from shared_code.services import email_verification
 
 
-def profile_view(doc: dict) -> dict:
+def profile_view(doc: dict[str, Any]) -> dict[str, Any]:
     view = public_view(doc)
     view["id"] = doc["id"]
     for field in ("givenName", "familyName"):  # profiles made before the names were asked for
@@ -19,7 +19,7 @@ def profile_view(doc: dict) -> dict:
     return view
 
 
-def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict:
+def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict[str, Any]:
     pid = user.patient_id
     try:
         return store.read(PATIENTS, pid, pid)
@@ -46,14 +46,14 @@ def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict:
     return created
 
 
-def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:
+def update(store: MetadataStore, user: Principal, body: dict[str, Any], now: Any) -> dict[str, Any]:
     changes = validate_profile_update(body, now.date())
     doc = apply_profile_changes(get_or_create(store, user, now), changes)
     doc["updatedAt"] = iso(now)
     return store.replace(PATIENTS, doc, if_match=doc["_etag"])
 
 
-def read_profile(store: MetadataStore, patient_id: str) -> dict | None:
+def read_profile(store: MetadataStore, patient_id: str) -> dict[str, Any] | None:
     try:
         return store.read(PATIENTS, patient_id, patient_id)
     except NotFound:
