@@ -5,6 +5,7 @@ import azure.functions as func
 from functions import (
     audit_log,
     clinic_cases,
+    clinical,
     comments,
     dev_tokens,
     email_verification,
@@ -42,6 +43,7 @@ MODULES = (
     upload_processing,
     sharing,
     clinic_cases,
+    clinical,
     comments,
     invitations,
     reminders,

@@ -13,7 +13,7 @@ CLINICIANS = {"roles": (CLINICIAN,)}
 @bp.route(route="clinic/cases", methods=["GET"])
 @endpoint(**CLINICIANS)
 def list_cases(call):
-    return cases.worklist(call.services, call.user, call.query("filter"), *call.paging())
+    return cases.worklist(call.services, call.user, call.query("filter"), *call.paging(), sort=call.query("sort"))
 
 
 @bp.route(route="clinic/cases/{caseId}", methods=["GET"])

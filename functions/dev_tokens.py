@@ -16,6 +16,8 @@ TOKEN_SCHEMA = {
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
         "role": {"enum": ["patient", "clinician", "admin"]},
         "email": {"type": ["string", "null"], "maxLength": 254},
+        # patients: the NHS number NHS login would put in the token (its verified claim)
+        "nhsNumber": {"type": ["string", "null"], "maxLength": 12},
     },
 }
 
@@ -30,7 +32,7 @@ def _issuer(call):
 @endpoint(roles=None, body=TOKEN_SCHEMA)
 def mint_dev_token(call):
     b = call.body
-    return _issuer(call).mint(b["sub"], b["name"], b["role"], b.get("email"))
+    return _issuer(call).mint(b["sub"], b["name"], b["role"], b.get("email"), nhs_number=b.get("nhsNumber"))
 
 
 @bp.route(route="dev/jwks", methods=["GET"])

@@ -50,6 +50,19 @@ DEMO_FOLDERS = (
 )
 
 
+DEMO_LESION_HISTORY = {
+    "duration": "6-12-months",
+    "changedSize": "yes",
+    "changedShape": "no",
+    "changedColour": "yes",
+    "bleeding": "no",
+    "itching": "yes",
+    "personalHistory": "no",
+    "familyHistory": "not-sure",
+    "skinType": "II",
+}
+
+
 def _token(api: httpx.Client, user: dict[str, str]) -> str:
     r = api.post("/api/dev/token", json=user)
     r.raise_for_status()
@@ -103,6 +116,8 @@ def seed(base_url: str, *, quiet: bool = False, photos: bool = True) -> dict[str
             for f_index, (folder_body, shots) in enumerate(DEMO_FOLDERS):
                 folder = _ok(api.post("/api/folders", headers=_auth(patient), json=folder_body))
                 folders.append(folder)
+                if f_index == 0:  # the patient's answers to the lesion-history questions, shown in the case
+                    _ok(api.put(f"/api/folders/{folder['id']}/lesion-history", headers=_auth(patient), json=DEMO_LESION_HISTORY))
                 if not photos:
                     continue
                 shots_data = []

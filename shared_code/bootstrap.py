@@ -61,7 +61,13 @@ class Services:
         if identity.kind == PATIENT and pending_work.erasure_pending(self.store, patient_id_for(identity.issuer, identity.sub)):
             raise NotFoundError()  # an account being erased: every request for it answers 404
         return Principal(
-            kind=identity.kind, sub=identity.sub, issuer=identity.issuer, name=identity.name, email=identity.email, clinic_ids=clinic_ids
+            kind=identity.kind,
+            sub=identity.sub,
+            issuer=identity.issuer,
+            name=identity.name,
+            email=identity.email,
+            clinic_ids=clinic_ids,
+            nhs_number=identity.nhs_number,
         )
 
 

@@ -119,7 +119,9 @@ class DevIssuer:
             raise Unauthenticated("The token was signed with an unknown key.")
         return self._key().public_key()
 
-    def mint(self, sub: str, name: str, role: str, email: str | None = None, *, lifetime: int = TOKEN_LIFETIME_SECONDS) -> dict[str, Any]:
+    def mint(
+        self, sub: str, name: str, role: str, email: str | None = None, *, lifetime: int = TOKEN_LIFETIME_SECONDS, nhs_number: str | None = None
+    ) -> dict[str, Any]:
         if role not in ROLES:
             raise RuleViolation(f"role must be one of {', '.join(ROLES)}")
         now = int(time.time())
@@ -135,6 +137,8 @@ class DevIssuer:
         }
         if email:
             claims["email"] = email
+        if nhs_number:  # as NHS login puts the number it verified in the token
+            claims["nhs_number"] = nhs_number
         if self._role_claims[role]:
             claims["roles"] = self._role_claims[role]
         token = jwt.encode(claims, self._key(), algorithm="RS256", headers={"kid": self.kid})

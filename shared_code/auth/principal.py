@@ -23,6 +23,7 @@ class Principal:
     name: str = ""
     email: str | None = None
     clinic_ids: tuple[str, ...] = field(default_factory=tuple)
+    nhs_number: str | None = None  # NHS login's verified nhs_number claim (patients), when the token has one
 
     @property
     def patient_id(self) -> str:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from shared_code.auth.principal import ADMIN, CLINICIAN, PATIENT
 from shared_code.domain.errors import Forbidden, Unauthenticated
+from shared_code.domain.nhs_number import is_valid_nhs_number
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,16 @@ class Identity:
     issuer: str
     name: str
     email: str | None
+    nhs_number: str | None = None  # NHS login's verified claim, patients only, when it passes Modulus 11
+
+
+def verified_nhs_number(claims: dict[str, Any]) -> str | None:
+    """NHS login's ``nhs_number`` claim (the number NHS login verified), when it is a valid NHS number."""
+    value = claims.get("nhs_number")
+    if not isinstance(value, str):
+        return None
+    digits = value.replace(" ", "")
+    return digits if is_valid_nhs_number(digits) else None
 
 
 class TokenValidator:
@@ -179,4 +190,5 @@ class TokenValidator:
             raise Forbidden("Your account has no SkinVault role.")
         name = str(claims.get("name") or claims.get("given_name") or "")
         email = claims.get("email") or claims.get("preferred_username")
-        return Identity(kind=kind, sub=str(claims["sub"]), issuer=trusted.issuer, name=name, email=email)
+        nhs_number = verified_nhs_number(claims) if kind == PATIENT else None
+        return Identity(kind=kind, sub=str(claims["sub"]), issuer=trusted.issuer, name=name, email=email, nhs_number=nhs_number)

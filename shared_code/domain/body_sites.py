@@ -43,6 +43,7 @@ BODY_SITES: dict[str, tuple[str, str]] = {
     "armpit": ("76261009", "Skin structure of axilla"),  # [CID 4029 "Skin of axilla"]
     "groin": ("26893007", "Inguinal region structure"),  # [M]
     "genitals": ("60944009", "Skin structure of external genitalia"),  # [CID 4029 "Skin of external genitalia"]
+    "perianal": ("397158004", "Perianal region structure"),  # [M]
     "buttock": ("46862004", "Buttock structure"),  # [VS]
     # Upper limbs
     "left-shoulder": ("91775009", "Structure of left shoulder region"),  # [VS]

@@ -82,3 +82,15 @@ def public_view(doc: dict[str, Any], *, drop: tuple[str, ...] = ()) -> dict[str,
     """A stored document as the API shows it: no store internals, no partition keys unless asked."""
     hidden = {"_etag", "type", "patientId", "clinicId", "key", *drop}
     return {k: v for k, v in doc.items() if k not in hidden and not k.startswith("_")}
+
+
+def uk_file_stamp(value: str | None, *, with_time: bool = True) -> str:
+    """ "2026-07-01_00-30-00" (or "2026-07-01") in UK time for a stored ISO time, for file names
+    people read (a photo taken at 00:30 BST is dated that day, not the UTC day before); "" if unknown."""
+    if not value:
+        return ""
+    try:
+        local = parse_wall_clock(value).astimezone(UK)
+    except ValueError:
+        return ""
+    return local.strftime("%Y-%m-%d_%H-%M-%S" if with_time else "%Y-%m-%d")

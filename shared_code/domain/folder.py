@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared_code.domain.body_sites import BODY_SITES
+from shared_code.domain.lesion_history import LesionHistory
 
 DOC_TYPE = "folder"
 SNOMED_CT = "http://snomed.info/sct"
@@ -98,6 +99,12 @@ class Folder:
         code, display = BODY_SITES[self.body_site][0], BODY_SITES[self.body_site][1]
         return {"system": SNOMED_CT, "code": code, "display": display}
 
+    @property
+    def lesion_history(self) -> dict[str, Any] | None:
+        """The lesion-history questionnaire as stored (kept as it is, like any field added later)."""
+        stored: dict[str, Any] | None = self.extra.get("lesionHistory")
+        return stored
+
     def view(self) -> dict[str, Any]:
         """The published fields, and only those."""
         return {
@@ -113,4 +120,5 @@ class Folder:
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
             "etag": self.etag,
+            "lesionHistory": LesionHistory.view_of(self.lesion_history),  # the questionnaire's answers, in words
         }

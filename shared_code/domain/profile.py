@@ -19,6 +19,7 @@ PROFILE_SCHEMA = {
         "dateOfBirth": {"type": ["string", "null"], "maxLength": 10},
         "nhsNumber": {"type": ["string", "null"], "maxLength": 12},
         "email": {"type": ["string", "null"], "maxLength": 254},
+        "administrativeGender": {"enum": ["male", "female", "other", "unknown", None]},
     },
 }
 
@@ -57,6 +58,8 @@ def validate_profile_update(body: dict[str, Any], today: date) -> dict[str, Any]
             if not is_valid_nhs_number(nhs):
                 raise RuleViolation("nhsNumber must be 10 digits with a valid check digit (Modulus 11).")
         changes["nhsNumber"] = nhs
+    if "administrativeGender" in body:  # optional; FHIR administrative gender
+        changes["administrativeGender"] = body["administrativeGender"]
     if "email" in body:
         email = body["email"]
         changes["email"] = check_email_address(email) if email is not None else None

@@ -12,7 +12,11 @@
   it passes Modulus 11; otherwise Patient ID is empty and Patient Comments says the NHS number is
   absent, leaving name and birth date to identify the patient.
 - Anatomic Region Sequence: the folder's SNOMED CT code (SCT); Image Laterality L/R for left/right sites (absent otherwise).
-- All dates and times are UTC (Timezone Offset From UTC "+0000").
+- All dates and times are UK time, on the UK offset of the photo's capture (Timezone Offset From
+  UTC "+0000" or "+0100"). Study Date/Time is the first photo's capture, not the export's time.
+- Patient's Name is Family^Given when the profile has them; otherwise the display name, unsplit.
+  An NHS number the patient typed in (not from NHS login) is exported, and Patient Comments says
+  it is not verified.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from pydicom.uid import UID, JPEGBaseline8Bit
 
 from shared_code.export_package.jpeg import DicomJpeg
 from shared_code.export_package.plan import ExportPlan, PlannedPhoto
-from shared_code.export_package.times import dicom_date, dicom_datetime, dicom_time, parse_date
+from shared_code.export_package.times import dicom_date, dicom_datetime, dicom_offset, dicom_time, parse_date, uk_clock_at
 
 VL_PHOTOGRAPHIC_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.77.1.4"
 NHS_NUMBER_OID = "2.16.840.1.113883.2.1.4.1"
@@ -67,6 +71,17 @@ def _person_name(text: str) -> str:
     return cleaned[:64]
 
 
+def _family_given(family: str | None, given: str | None) -> str | None:
+    """DICOM PN "Family^Given" (each component at most 64 characters), or None without either name."""
+    if not family and not given:
+        return None
+
+    def part(text: str | None) -> str:
+        return " ".join((text or "").replace("^", " ").replace("=", " ").replace("\\", " ").split())[:64]
+
+    return f"{part(family)}^{part(given)}".rstrip("^")
+
+
 def _lo(text: str | None, limit: int = 64) -> str:
     return " ".join((text or "").replace("\\", "/").split())[:limit]
 
@@ -84,6 +99,8 @@ def build_dicom(plan: ExportPlan, photo: PlannedPhoto, jpeg: DicomJpeg) -> bytes
     uids = uids_for(plan, photo)
     created = plan.created
     patient = plan.info.patient
+    zone = uk_clock_at(photo.captured)  # every time in this file on one UK clock
+    first = min((p.captured for p in plan.photos), default=photo.captured)  # the study: from the first photo
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UID(VL_PHOTOGRAPHIC_IMAGE_STORAGE)
@@ -96,27 +113,27 @@ def build_dicom(plan: ExportPlan, photo: PlannedPhoto, jpeg: DicomJpeg) -> bytes
     ds.file_meta = meta
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.ImageType = ["DERIVED" if jpeg.reencoded else "ORIGINAL", "PRIMARY"]
-    ds.InstanceCreationDate = dicom_date(created)
-    ds.InstanceCreationTime = dicom_time(created)
+    ds.InstanceCreationDate = dicom_date(created, zone)
+    ds.InstanceCreationTime = dicom_time(created, zone)
     ds.SOPClassUID = VL_PHOTOGRAPHIC_IMAGE_STORAGE
     ds.SOPInstanceUID = uids.instance
-    ds.StudyDate = dicom_date(created)
-    ds.SeriesDate = dicom_date(created)
-    ds.ContentDate = dicom_date(photo.captured)
-    ds.AcquisitionDateTime = dicom_datetime(photo.captured)
-    ds.StudyTime = dicom_time(created)
-    ds.SeriesTime = dicom_time(created)
-    ds.ContentTime = dicom_time(photo.captured)
+    ds.StudyDate = dicom_date(first, zone)
+    ds.SeriesDate = dicom_date(first, zone)
+    ds.ContentDate = dicom_date(photo.captured, zone)
+    ds.AcquisitionDateTime = dicom_datetime(photo.captured, zone)
+    ds.StudyTime = dicom_time(first, zone)
+    ds.SeriesTime = dicom_time(first, zone)
+    ds.ContentTime = dicom_time(photo.captured, zone)
     ds.AccessionNumber = ""
     ds.Modality = "XC"
     ds.Manufacturer = ""
     ds.InstitutionName = _lo(plan.info.clinic.name)
     ds.ReferringPhysicianName = ""
-    ds.TimezoneOffsetFromUTC = "+0000"
+    ds.TimezoneOffsetFromUTC = dicom_offset(zone)
     ds.StudyDescription = "SkinVault patient photographs"
     ds.SeriesDescription = _lo(photo.folder.info.name)
 
-    ds.PatientName = _person_name(patient.display_name)
+    ds.PatientName = _family_given(patient.family_name, patient.given_name) or _person_name(patient.display_name)
     if plan.nhs_number:
         ds.PatientID = plan.nhs_number
         ds.IssuerOfPatientID = "NHS"
@@ -125,12 +142,16 @@ def build_dicom(plan: ExportPlan, photo: PlannedPhoto, jpeg: DicomJpeg) -> bytes
         qualifiers.UniversalEntityIDType = "ISO"
         ds.IssuerOfPatientIDQualifiersSequence = Sequence([qualifiers])
         ds.TypeOfPatientID = "TEXT"
+        if not patient.nhs_number_verified:
+            ds.PatientComments = "NHS number not verified (entered by the patient)."
     else:
         ds.PatientID = ""
         ds.PatientComments = "NHS number absent: identify the patient by name and date of birth."
     ds.PatientBirthDate = parse_date(patient.date_of_birth).strftime("%Y%m%d") if patient.date_of_birth else ""
-    ds.PatientSex = ""
+    ds.PatientSex = {"male": "M", "female": "F", "other": "O"}.get(patient.administrative_gender or "", "")
 
+    if not photo.capture_time_known:  # the times above are the upload's: say so, never "taken"
+        ds.ImageComments = f"Uploaded {photo.uploaded.astimezone(zone):%d %b %Y %H:%M} UK time; when it was taken is not known"
     if jpeg.reencoded:
         ds.DerivationDescription = f"Stored JPEG ({jpeg.reason}) re-encoded as baseline JPEG for DICOM"
     ds.StudyInstanceUID = uids.study

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from shared_code.domain.body_sites import SNOMED_CT_SYSTEM
+from shared_code.domain.identity import UNVERIFIED, VERIFIED, verification_extension
 from shared_code.domain.nhs_number import format_nhs_number
+from shared_code.export_package.clinical import clinical_entries, measurement_text
 from shared_code.export_package.plan import ExportPlan, PlannedPhoto
 from shared_code.export_package.times import fhir_datetime, human_birth_date, human_datetime, parse_instant
 
@@ -149,13 +151,20 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
     patient: dict[str, Any] = {"resourceType": "Patient"}
     patient_request: dict[str, Any] = {"method": "POST", "url": "Patient"}
     if plan.nhs_number:
-        patient["identifier"] = [{"system": NHS_NUMBER_SYSTEM, "value": plan.nhs_number}]
+        status = VERIFIED if info.patient.nhs_number_verified else UNVERIFIED  # UK Core: verified, or present but not traced
+        patient["identifier"] = [{"extension": [verification_extension(status)], "system": NHS_NUMBER_SYSTEM, "value": plan.nhs_number}]
         patient_request["ifNoneExist"] = f"identifier={NHS_NUMBER_SYSTEM}|{plan.nhs_number}"
     else:
         # "unknown": none was given; "error": one was given but fails the Modulus 11 check.
         reason = "error" if plan.nhs_number_supplied else "unknown"
         patient["identifier"] = [{"system": NHS_NUMBER_SYSTEM, "_value": {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": reason}]}}]
     patient["name"] = [{"use": "usual", "text": info.patient.display_name}]
+    if info.patient.family_name:
+        patient["name"][0]["family"] = info.patient.family_name
+    if info.patient.given_name:
+        patient["name"][0]["given"] = [info.patient.given_name]
+    if info.patient.administrative_gender:
+        patient["gender"] = info.patient.administrative_gender
     if info.patient.date_of_birth:
         patient["birthDate"] = info.patient.date_of_birth
     entries.append({"fullUrl": urls["patient"], "resource": patient, "request": patient_request})
@@ -202,8 +211,22 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
             "title": photo.image_name.removeprefix("images/"),
             "creation": fhir_datetime(photo.captured),
         }
-        if photo.info.notes:
-            media["note"] = [{"authorReference": _ref(urls["patient"]), "text": photo.info.notes}]
+        patient_words = [photo.info.notes] if photo.info.notes else []
+        if photo.info.rating is not None:
+            patient_words.append(f"Patient's rating: {photo.info.rating} out of 10")
+        if photo.info.description:
+            patient_words.append(f"Patient's description: {photo.info.description}")
+        if photo.info.treatment:
+            patient_words.append(f"Treatment at the time: {photo.info.treatment}")
+        if not photo.capture_time_known:
+            patient_words.append(f"Uploaded {human_datetime(photo.uploaded)}: when the photo was taken is not known")
+        notes = [{"authorReference": _ref(urls["patient"]), "text": text} for text in patient_words]
+        notes += [
+            {"authorString": m.author_name, "time": fhir_datetime(parse_instant(m.created_at)), "text": measurement_text(m)}
+            for m in photo.info.measurements
+        ]
+        if notes:
+            media["note"] = notes
         entries.append({"fullUrl": media_url, "resource": media, "request": {"method": "POST", "url": "Media"}})
         binary = {
             "resourceType": "Binary",
@@ -232,7 +255,9 @@ def build_entries(plan: ExportPlan, digests: Mapping[str, PhotoDigest]) -> list[
         document["context"] = {"related": [_ref(url) for url in media_urls]}
     entries.append({"fullUrl": urls["document"], "resource": document, "request": {"method": "POST", "url": "DocumentReference"}})
 
-    targets = [urls["patient"], *media_urls, *binary_urls, urls["document"]]
+    clinical = clinical_entries(plan, urls)  # ServiceRequest per folder listed for excision, QuestionnaireResponse per lesion history
+    entries.extend(clinical)
+    targets = [urls["patient"], *media_urls, *binary_urls, urls["document"], *(e["fullUrl"] for e in clinical)]
     provenance: dict[str, Any] = {
         "resourceType": "Provenance",
         "target": [_ref(url) for url in targets],

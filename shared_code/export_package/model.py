@@ -36,6 +36,10 @@ class PatientInfo:
     display_name: str
     date_of_birth: str | None = None  # ISO date
     nhs_number: str | None = None  # exported only when it passes the Modulus 11 check
+    nhs_number_verified: bool = False  # True when it came from NHS login's verified claim
+    given_name: str | None = None
+    family_name: str | None = None
+    administrative_gender: str | None = None  # male, female, other, unknown (FHIR); optional
 
 
 @dataclass(frozen=True)
@@ -58,12 +62,42 @@ class ExportRequestInfo:
 
 
 @dataclass(frozen=True)
+class ExcisionInfo:
+    """A folder listed for excision (the folder's current triage decision)."""
+
+    procedure: str  # a key of shared_code.domain.triage.PROCEDURES
+    priority: str  # FHIR request-priority: routine, urgent, asap
+    recorded_by: str
+    recorded_at: str
+    entry_id: str
+
+
+@dataclass(frozen=True)
+class LesionHistoryInfo:
+    answers: tuple[tuple[str, str], ...]  # (linkId, answer code), see shared_code.domain.lesion_history
+    answered_at: str
+
+
+@dataclass(frozen=True)
 class FolderInfo:
     id: str
     name: str
     body_site: str | None = None  # a key of shared_code.domain.body_sites.BODY_SITES
     condition: str | None = None
     treatment: str | None = None
+    excision: ExcisionInfo | None = None
+    lesion_history: LesionHistoryInfo | None = None
+
+
+@dataclass(frozen=True)
+class MeasurementInfo:
+    """A clinician's measurement on the photo, calibrated on a ruler in it."""
+
+    length_mm: float
+    calibration_mm: float
+    author_name: str
+    created_at: str
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +110,10 @@ class PhotoInfo:
     width: int | None = None
     height: int | None = None
     size_bytes: int | None = None
+    rating: int | None = None  # the patient's own 0-10 rating of how it looks or feels
+    description: str | None = None  # the patient's description of the photo
+    treatment: str | None = None  # the treatment the patient was using then
+    measurements: tuple[MeasurementInfo, ...] = ()
 
 
 @dataclass(frozen=True)

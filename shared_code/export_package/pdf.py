@@ -38,7 +38,8 @@ class Thumbnail:
 
 def nhs_number_sentence(plan: ExportPlan) -> str:
     if plan.nhs_number:
-        return f"NHS number {format_nhs_number(plan.nhs_number)}"
+        checked = "verified by NHS login" if plan.info.patient.nhs_number_verified else "not verified (entered by the patient)"
+        return f"NHS number {format_nhs_number(plan.nhs_number)}, {checked}"
     if plan.nhs_number_supplied:
         return "NHS number absent: the number the patient gave fails the NHS check-digit test, so it is not included."
     return "NHS number absent: the patient has not recorded one."
@@ -175,10 +176,42 @@ def _folder(pdf: FPDF, folder: PlannedFolder, photos: list[PlannedPhoto], thumbn
     _field(pdf, "Treatment", folder.info.treatment or "Not recorded")
     if folder.comments:
         _field(pdf, "Clinic comments", _comment_lines(folder.comments))
+    _clinical(pdf, folder)
     if not photos:
         _field(pdf, "Photos", "None in this export")
     for photo in photos:
         _photo(pdf, photo, thumbnails.get(photo.info.id))
+
+
+def _clinical(pdf: FPDF, folder: PlannedFolder) -> None:
+    """The folder's excision listing and the patient's lesion history, when there are any."""
+    from shared_code.domain.lesion_history import BY_ID
+    from shared_code.domain.triage import PRIORITY_LABELS, PROCEDURES
+
+    excision = folder.info.excision
+    if excision:
+        procedure = PROCEDURES[excision.procedure]
+        listed = f"{procedure.label} (SNOMED CT {procedure.coding.code} {procedure.coding.display}), priority {PRIORITY_LABELS[excision.priority]}"
+        _field(pdf, "Listed for excision", f"{listed}; by {excision.recorded_by}, {human_datetime(parse_instant(excision.recorded_at))}")
+    history = folder.info.lesion_history
+    if history:
+        answers = "\n".join(f"{BY_ID[k].text} {BY_ID[k].display(v)}" for k, v in history.answers if k in BY_ID)
+        _field(pdf, "Lesion history", f"Answered by the patient, {human_datetime(parse_instant(history.answered_at))}\n{answers}")
+
+
+def patient_photo_lines(photo: PlannedPhoto) -> list[str]:
+    """What the patient wrote about the photo besides notes: rating, description, treatment."""
+    lines = []
+    if photo.info.rating is not None:
+        lines.append(f"Patient's rating: {photo.info.rating} out of 10")
+    if photo.info.description:
+        lines.append(f"Patient's description: {photo.info.description}")
+    if photo.info.treatment:
+        lines.append(f"Treatment at the time: {photo.info.treatment}")
+    from shared_code.export_package.clinical import measurement_text
+
+    lines.extend(measurement_text(m) for m in photo.info.measurements)  # the clinic's, calibrated on a ruler
+    return lines
 
 
 def _photo(pdf: FPDF, photo: PlannedPhoto, thumb: Thumbnail | None) -> None:
@@ -197,7 +230,7 @@ def _photo(pdf: FPDF, photo: PlannedPhoto, thumb: Thumbnail | None) -> None:
     if photo.capture_time_known:
         title = f"Photo {photo.index_in_folder}: captured {human_date(photo.captured)}"
     else:
-        title = f"Photo {photo.index_in_folder}: capture date unknown"
+        title = f"Photo {photo.index_in_folder}: uploaded {human_date(photo.uploaded)} (when it was taken is not known)"
     pdf.multi_cell(0, 5.5, title, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(_FONT, "", 9.5)
     lines = []
@@ -207,6 +240,7 @@ def _photo(pdf: FPDF, photo: PlannedPhoto, thumb: Thumbnail | None) -> None:
     site = photo.folder.body_site
     lines.append(f"Body site: {site.label} (SNOMED CT {site.code})" if site else "Body site: not recorded")
     lines.append(f"Patient's notes: {photo.info.notes or 'none'}")
+    lines.extend(patient_photo_lines(photo))
     pdf.multi_cell(0, 4.8, "\n".join(lines), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(_FONT, "B", 9.5)
     pdf.multi_cell(0, 4.8, "Clinic comments:", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

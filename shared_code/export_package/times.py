@@ -5,14 +5,15 @@ phones record capture time as local wall-clock time and SkinVault serves NHS pat
 time-zone database is missing, UTC is used instead.
 
 - FHIR dateTime/instant: ISO 8601 with the offset kept ("2024-05-01T14:32:05+01:00").
-- DICOM DA/TM/DT: converted to UTC, with Timezone Offset From UTC "+0000" in each file, so that
-  every time in one study is on the same clock.
+- DICOM DA/TM/DT: UK time. Each file states its offset (Timezone Offset From UTC, "+0000" in
+  winter, "+0100" in summer), fixed at the UK offset of that photo's capture, and every time in the
+  file is on that one clock.
 - People (PDF, file names, text): UK local time.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 # the package's callers read times through this module; the rules themselves live in the domain
 from shared_code.domain.common import UK, parse_date  # noqa: F401 - re-exported
@@ -44,16 +45,29 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def dicom_date(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y%m%d")
+def uk_clock_at(moment: datetime) -> timezone:
+    """The fixed-offset zone UK time had at that moment (GMT or BST)."""
+    return timezone(moment.astimezone(UK).utcoffset() or timedelta(0))
 
 
-def dicom_time(moment: datetime) -> str:
-    return _utc(moment).strftime("%H%M%S")
+def dicom_offset(zone: tzinfo) -> str:
+    """ "+0000" / "+0100": DICOM Timezone Offset From UTC."""
+    offset = datetime(2000, 1, 1, tzinfo=zone).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
-def dicom_datetime(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y%m%d%H%M%S") + "+0000"
+def dicom_date(moment: datetime, zone: tzinfo = UTC) -> str:
+    return moment.astimezone(zone).strftime("%Y%m%d")
+
+
+def dicom_time(moment: datetime, zone: tzinfo = UTC) -> str:
+    return moment.astimezone(zone).strftime("%H%M%S")
+
+
+def dicom_datetime(moment: datetime, zone: tzinfo = UTC) -> str:
+    return moment.astimezone(zone).strftime("%Y%m%d%H%M%S") + dicom_offset(zone)
 
 
 def uk_local(moment: datetime) -> datetime:

@@ -14,9 +14,9 @@ import zipfile
 from typing import Any
 
 from shared_code.auth.principal import Principal
-from shared_code.domain.common import iso
+from shared_code.domain.common import iso, uk_file_stamp
 from shared_code.ports import BLOB_CONTAINERS, CLINICS, IMAGES, PATIENTS, NotFound
-from shared_code.services import access, comments, deletion, keys, paging, pending_work, profile, reminders, sharing, studies
+from shared_code.services import access, clinical_records, comments, deletion, keys, paging, pending_work, profile, reminders, sharing, studies
 from shared_code.services.library import folder_view, image_blob_name, image_view
 
 log = logging.getLogger("skinvault.account")
@@ -43,7 +43,7 @@ def export_everything(services: Any, user: Principal) -> bytes:
                 entry = image_view(image)
                 if image.get("status") == "ready":
                     folder = _safe(names.get(image["folderId"], "folder"))
-                    arcname = f"photos/{folder}/{(image.get('capturedAt') or '')[:19].replace(':', '-')}_{image['id'][-8:]}.jpg"
+                    arcname = f"photos/{folder}/{uk_file_stamp(image.get('capturedAt'))}_{image['id'][-8:]}.jpg"  # UK time
                     with zf.open(arcname, "w", force_zip64=True) as out:
                         for chunk in services.blobs.read_decrypted(IMAGES, image_blob_name(pid, image["id"], "original")):
                             out.write(chunk)
@@ -94,6 +94,7 @@ def finish_erasure(services: Any, pid: str) -> None:
     keys.shred_patient_key(services, pid)  # first: from here no blob of theirs decrypts, backups included
     # clinic-side cases first (the worklist must not keep a ghost of the patient), then the shares
     for share in _all(store, pid, "share", order_by="grantedAt"):
+        clinical_records.forget_case(store, share["clinicId"], sharing.case_id_for(share["clinicId"], pid))
         try:
             store.delete(CLINICS, share["clinicId"], sharing.case_id_for(share["clinicId"], pid))
         except NotFound:

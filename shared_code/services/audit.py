@@ -41,6 +41,8 @@ ACTIONS = {
     "research-viewed-participants": "saw your pseudonymised study record",
     "research-viewed-photo": "viewed a study photo",
     "research-exported": "included your pseudonymised photos in a research export",
+    "revealed-intimate-photo": "chose to show a photo of an intimate area",
+    "measured": "measured a photo",
 }
 
 

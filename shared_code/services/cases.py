@@ -15,7 +15,7 @@ from shared_code.domain.conversation import OUTCOME_TEXT, REMINDER_SCHEDULES, in
 from shared_code.domain.errors import BadRequest, NotFoundError, RuleViolation
 from shared_code.domain.vocabulary import TriageOutcome, values
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, NotFound
-from shared_code.services import access, audit, clinics, comments, concurrency, paging, profile, reminders
+from shared_code.services import access, audit, clinical_view, clinics, comments, concurrency, paging, profile, reminders, triage_summary
 from shared_code.services.library import folder_view, image_view
 from shared_code.services.paging import decode_token, encode_token
 
@@ -41,7 +41,9 @@ NOTE_SCHEMA = {
     "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 4000}},
 }
 OPEN, WAITING, ENDED = "open", "waiting-for-photos", "sharing-ended"
-FILTERS = {"all": {}, "new": {"hasNew": True}, "awaiting-triage": {"awaitingTriage": True}}
+FILTERS = {"all": {}, "new": {"hasNew": True}, "awaiting-triage": {"awaitingTriage": True}, "urgent": {"urgent": True}}
+# worklist order: "urgency" (most urgent first, then longest waiting) or "recent" (latest activity first)
+SORTS = {"urgency": ("queueKey", True), "recent": ("lastActivityAt", True)}
 WORKLIST_TOKEN = {"i": int, "c": str}  # which of the clinician's clinics, and the store's token inside it
 
 
@@ -50,11 +52,14 @@ def _patient_summary(store: Any, patient_id: str) -> dict:
     return {"displayName": prof.get("displayName") or "", "dateOfBirth": prof.get("dateOfBirth"), "nhsNumber": prof.get("nhsNumber")}
 
 
-def worklist(services: Any, user: Principal, filter_name: str | None, limit: int, token: str | None) -> dict:
+def worklist(services: Any, user: Principal, filter_name: str | None, limit: int, token: str | None, sort: str | None = None) -> dict:
     store, now = services.store, services.clock.now()
     filter_name = filter_name or "all"
     if filter_name not in FILTERS:
-        raise BadRequest("filter must be new, awaiting-triage or all.")
+        raise BadRequest("filter must be new, awaiting-triage, urgent or all.")
+    if (sort or "recent") not in SORTS:
+        raise BadRequest("sort must be urgency or recent.")
+    order_by, descending = SORTS[sort or "recent"]
     state = decode_token(token, shape=WORKLIST_TOKEN) if token else {}
     clinic_ids = list(user.clinic_ids)
     index = int(state.get("i", 0))
@@ -68,15 +73,15 @@ def worklist(services: Any, user: Principal, filter_name: str | None, limit: int
             CLINICS,
             clinic_id,
             where={"type": "case", "active": True, **FILTERS[filter_name]},
-            order_by="lastActivityAt",
-            descending=True,
+            order_by=order_by,
+            descending=descending,
             limit=limit - len(items),
             token=cont,
         )
         for case in page.items:
             row = _worklist_row(services, user, case, now)
             if row is not None:
-                items.append(row)
+                items.append({**row, **clinical_view.row_flags(row, now)})
         if page.continuation:
             cont = page.continuation
             next_token = encode_token({"i": index, "c": cont})
@@ -139,6 +144,7 @@ def _worklist_row(services: Any, user: Principal, case: dict, now: Any) -> dict 
         newImageCount=case.get("newImageCount", 0),
         newReplyCount=case.get("newReplyCount", 0),
         shareExpiresAt=share["expiresAt"],
+        **triage_summary.worklist_fields(case, now),
     )
 
 
@@ -196,6 +202,7 @@ def get_case(services: Any, user: Principal, case_id: str) -> dict:
         view = folder_view(folder)
         view["images"] = [image_view(i) for i in access.ready_images(store, case["patientId"], folder["id"])]
         folders.append(view)
+    extras = clinical_view.case_fields(services, case, share, folders)
     return {
         "caseId": case["id"],
         "clinicId": case["clinicId"],
@@ -207,6 +214,7 @@ def get_case(services: Any, user: Principal, case_id: str) -> dict:
         "newReplyCount": case.get("newReplyCount", 0),
         "waitingForPhotos": bool(case.get("waitingForPhotos")),
         "folders": folders,
+        **extras,
     }
 
 
@@ -247,6 +255,7 @@ def set_triage(services: Any, user: Principal, case_id: str, body: dict) -> dict
 
     def change(c: dict) -> None:
         c.update({"triage": triage, "awaitingTriage": False, "lastActivityAt": iso(now)})
+        triage_summary.after_case_triage(c, outcome, now)
 
     _update_case(services, case, change)
     message = comments.record_outcome_message(services, case, share, user, outcome, triage["patientMessage"])

@@ -184,10 +184,15 @@ def inbox(services: Any, user: Principal, limit: int, token: str | None) -> dict
     return paging.response([comment_view(d, for_patient=True) for d in page.items], page.continuation)
 
 
-def record_outcome_message(services: Any, case: dict, share: dict, user: Principal, outcome: str, message: str | None) -> dict:
+def record_outcome_message(
+    services: Any, case: dict, share: dict, user: Principal, outcome: str, message: str | None, folder_id: str | None = None
+) -> dict:
     """A triage outcome's message for the patient: the outcome (its text is the domain's) and the
-    clinician's optional words. The internal note is not passed here and never stored with it."""
+    clinician's optional words. The internal note is not passed here and never stored with it.
+    With `folder_id` (triage per folder) the message belongs to that folder's conversation only."""
     folders = access.folders_in_scope(services.store, case["patientId"], share)
+    if folder_id is not None:
+        folders = [f for f in folders if f["id"] == folder_id]
     clinic = clinics.get_clinic(services.store, case["clinicId"])
     doc = {
         "id": new_id("cmt"),
@@ -197,7 +202,7 @@ def record_outcome_message(services: Any, case: dict, share: dict, user: Princip
         "outcome": outcome,
         "targetType": "case",
         "targetId": case["id"],
-        "folderId": None,
+        "folderId": folder_id,
         "folderIds": [f["id"] for f in folders],
         "clinicId": clinic["id"],
         "clinicName": clinic["name"],

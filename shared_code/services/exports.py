@@ -22,7 +22,7 @@ from shared_code.domain.common import is_valid_id, iso, new_id, parse_instant
 from shared_code.domain.errors import Gone, NotFoundError, RuleViolation
 from shared_code.domain.sharing import covers_folder
 from shared_code.ports import CLINICS, EXPORT_JOBS_QUEUE, EXPORTS, IMAGES, PATIENTS, EncryptionRejected, NotFound
-from shared_code.services import access, audit, cases, clinics, concurrency, paging, pending_work, profile
+from shared_code.services import access, audit, cases, clinical_export, clinics, concurrency, measurements, paging, pending_work, profile
 from shared_code.services.export_scope import LIVE_STATES, WITHDRAWN, WITHDRAWN_REASON, export_blob_name, photos_in_scope, withdraw
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all
@@ -246,25 +246,53 @@ def _inputs(services: Any, doc: dict, share: dict) -> tuple[Any, list, list, lis
             consent_version=share["consent"]["textVersion"],
             consent_text_hash=share["consent"]["textHash"],
         ),
-        patient=pkg.PatientInfo(display_name=prof.get("displayName") or "", date_of_birth=prof.get("dateOfBirth"), nhs_number=prof.get("nhsNumber")),
+        patient=pkg.PatientInfo(
+            display_name=prof.get("displayName") or "",
+            date_of_birth=prof.get("dateOfBirth"),
+            nhs_number=prof.get("nhsNumber"),
+            nhs_number_verified=bool(prof.get("nhsNumberVerified")),
+            given_name=prof.get("givenName"),
+            family_name=prof.get("familyName"),
+            administrative_gender=prof.get("administrativeGender"),
+        ),
         triage=pkg.TriageInfo(outcome=triage["outcome"], note=triage.get("note"), recorded_by=triage["recordedBy"], recorded_at=triage["recordedAt"])
         if triage
         else None,
     )
     folder_infos = [
-        pkg.FolderInfo(id=f["id"], name=f["name"], body_site=f.get("bodySite"), condition=f.get("condition"), treatment=f.get("treatment"))
+        pkg.FolderInfo(
+            id=f["id"],
+            name=f["name"],
+            body_site=f.get("bodySite"),
+            condition=f.get("condition"),
+            treatment=f.get("treatment"),
+            excision=clinical_export.excision_info(case, f["id"]),
+            lesion_history=clinical_export.lesion_history_info(f),
+        )
         for f in folders
     ]
+    measured: dict[str, list] = {}
+    for m in measurements.of_images(services, case, doc["imageIds"]):
+        measured.setdefault(m.image_id, []).append(m)
     photo_infos = [
         pkg.PhotoInfo(
             id=i["id"],
             folder_id=i["folderId"],
-            captured_at=i.get("capturedAt"),
+            captured_at=None if i.get("capturedAtSource") == "upload-time" else i.get("capturedAt"),  # "Uploaded", never "Taken"
             uploaded_at=i["uploadedAt"],
             notes=i.get("notes"),
             width=i.get("width"),
             height=i.get("height"),
             size_bytes=i.get("sizeBytes"),
+            rating=i.get("rating"),
+            description=i.get("description"),
+            treatment=i.get("treatment"),
+            measurements=tuple(
+                pkg.MeasurementInfo(
+                    length_mm=m.length_mm, calibration_mm=m.calibration_mm, author_name=m.author_name, created_at=m.created_at, label=m.label
+                )
+                for m in measured.get(i["id"], [])
+            ),
         )
         for i in images
     ]

@@ -28,6 +28,7 @@ from shared_code.domain.conversation import (
     valid_email,
 )
 from shared_code.domain.errors import AlreadyTaken, Gone, NotFoundError, RuleViolation
+from shared_code.domain.triage import AWAITING, queue_key
 from shared_code.ports import CLINICS, LOOKUPS, NOTIFICATIONS_QUEUE, PATIENTS, Conflict, Dependencies, NotFound
 from shared_code.services import access, audit, clinics, concurrency, paging, reminders
 
@@ -101,6 +102,8 @@ def create(services: Dependencies, user: Principal, body: dict) -> dict:
         "acceptedAt": None,
         "completedAt": None,
         "cancelledAt": None,
+        # sorts with the cases awaiting triage, longest waiting first (worklist ?sort=urgency)
+        "queueKey": queue_key(AWAITING, now),
     }
     created = store.create(CLINICS, doc)
     services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "invitation", "clinicId": clinic["id"], "invitationId": invitation_id})

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared_code import telemetry
 from shared_code.auth.principal import PATIENT, Principal
-from shared_code.domain.common import iso, new_id, public_view
+from shared_code.domain.common import iso, new_id, public_view, uk_file_stamp
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.folder import Folder
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
@@ -200,5 +200,5 @@ def image_content(services: Any, user: Principal, image_id: str, size: str) -> t
         # marks the photo lost, at its next run (a point on the work list, not a scan).
         pending_work.record(services.store, pending_work.CHECK_RENDITIONS, acc.patient_id, image_id, services.clock.now())
         raise
-    captured = (image.get("capturedAt") or "")[:10]
+    captured = uk_file_stamp(image.get("capturedAt"), with_time=False)  # the UK date, as people read it
     return data, f"skinvault-{captured}-{size}.jpg"

@@ -6,6 +6,7 @@ from typing import Any
 
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, public_view
+from shared_code.domain.errors import RuleViolation
 from shared_code.domain.profile import apply_profile_changes, validate_profile_update
 from shared_code.ports import PATIENTS, Conflict, MetadataStore, NotFound
 from shared_code.services import email_verification
@@ -19,10 +20,18 @@ def profile_view(doc: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _with_verified_nhs_number(store: MetadataStore, user: Principal, doc: dict[str, Any]) -> dict[str, Any]:
+    """NHS login vouches for the number in its token: it replaces whatever the patient typed."""
+    if not user.nhs_number or (doc.get("nhsNumber") == user.nhs_number and doc.get("nhsNumberVerified")):
+        return doc
+    doc = {**doc, "nhsNumber": user.nhs_number, "nhsNumberVerified": True}
+    return store.replace(PATIENTS, doc, if_match=doc["_etag"])
+
+
 def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict[str, Any]:
     pid = user.patient_id
     try:
-        return store.read(PATIENTS, pid, pid)
+        return _with_verified_nhs_number(store, user, store.read(PATIENTS, pid, pid))
     except NotFound:
         pass
     doc = {
@@ -33,7 +42,8 @@ def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict[str, 
         "givenName": None,
         "familyName": None,
         "dateOfBirth": None,
-        "nhsNumber": None,
+        "nhsNumber": user.nhs_number,
+        "nhsNumberVerified": bool(user.nhs_number),
         "email": user.email,
         "createdAt": iso(now),
         "updatedAt": iso(now),
@@ -48,6 +58,10 @@ def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict[str, 
 
 def update(store: MetadataStore, user: Principal, body: dict[str, Any], now: Any) -> dict[str, Any]:
     changes = validate_profile_update(body, now.date())
+    if "nhsNumber" in changes:
+        if user.nhs_number and changes["nhsNumber"] != user.nhs_number:
+            raise RuleViolation("Your NHS number comes from NHS login, so it cannot be changed here.")
+        changes["nhsNumberVerified"] = bool(user.nhs_number) and changes["nhsNumber"] == user.nhs_number
     doc = apply_profile_changes(get_or_create(store, user, now), changes)
     doc["updatedAt"] = iso(now)
     return store.replace(PATIENTS, doc, if_match=doc["_etag"])

@@ -14,11 +14,12 @@ from typing import Any
 from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, new_id, parse_instant, stable_id
 from shared_code.domain.errors import NotFoundError, RuleViolation
+from shared_code.domain.identity import identity_keys
 from shared_code.domain.share import Share, ShareConsent
 from shared_code.domain.sharing import EXPIRED, check_grant
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, Dependencies, NotFound
 from shared_code.repositories.shares import ShareRepository
-from shared_code.services import access, audit, clinics, concurrency, consent, invitations, paging, profile
+from shared_code.services import access, audit, clinics, concurrency, consent, invitations, paging, profile, safeguards, triage_summary
 from shared_code.services.export_scope import end_exports_out_of_scope
 
 SHARE_SCHEMA = {
@@ -75,6 +76,7 @@ def grant(services: Dependencies, user: Principal, body: dict[str, Any]) -> dict
     except ValueError:
         raise RuleViolation("expiresAt must be a date and time with a time zone.") from None
     check_grant(body["purposes"], expires_at, now)
+    safeguards.check_grant(services, user, all_folders, folder_ids, body["purposes"])
     accepted = body["consent"]
     if accepted.get("accepted") is not True:
         raise RuleViolation("You need to accept the consent text to share.")
@@ -132,6 +134,8 @@ def _active_shares_with(services: Dependencies, patient_id: str, clinic_id: str,
 
 def _open_case(services: Dependencies, clinic_id: str, patient_id: str, share: Share, now: datetime) -> str:
     case_id = case_id_for(clinic_id, patient_id)
+    identity = identity_keys(profile.read_profile(services.store, patient_id) or {})  # to spot one NHS number on two people
+    scope = [f["id"] for f in access.folders_in_scope(services.store, patient_id, share.to_doc())]
 
     def new_case() -> dict[str, Any]:
         # a clinic that has never reviewed the case has every photo in scope to look at
@@ -151,6 +155,11 @@ def _open_case(services: Dependencies, clinic_id: str, patient_id: str, share: S
     def renew(case: dict[str, Any]) -> None:
         # a (new or renewed) share is something new for the clinic to look at: it shows under filter=new
         case.update({"active": True, "shareId": share.id, "lastActivityAt": iso(now), "hasNew": True, "sharingEndedAt": None, "endedPatient": None})
+        triage_summary.stamp_opened_case(case, now)
+        case.update(identity)
+        added = triage_summary.widen_scope(case, scope, now)  # folders the clinic could not see before
+        if added:
+            case["newImageCount"] = case.get("newImageCount", 0) + sum(len(access.ready_images(services.store, patient_id, fid)) for fid in added)
 
     concurrency.modify(services.store, CLINICS, (clinic_id, case_id), renew, create=new_case)
     return case_id

@@ -25,7 +25,7 @@ from shared_code.domain.common import iso, new_id, new_share_code, normalise_sha
 from shared_code.domain.errors import NotFoundError, RateLimited, RuleViolation
 from shared_code.domain.studies import Study, day_number, new_participant_code, schedule, timepoint_for, uk_day
 from shared_code.ports import CLINICS, IMAGES, LOOKUPS, PATIENTS, Conflict, MetadataStore, NotFound, PreconditionFailed
-from shared_code.services import access, audit, clinics, concurrency, paging, profile
+from shared_code.services import access, audit, clinics, concurrency, paging, profile, safeguards
 from shared_code.services.library import image_blob_name
 from shared_code.services.plaintext import read_all
 
@@ -232,6 +232,7 @@ def enrol(services: Any, user: Principal, body: dict) -> dict:
     shown = study.check_consent(body["consent"], uk_day(now))
     if any(e["studyId"] == study.id and e["status"] == ACTIVE for e in _enrolments(store, patient_id)):
         raise RuleViolation("You are already taking part in this study.")
+    chosen: list[dict] = []
     for folder_id in body["folderIds"]:
         try:
             folder = store.read(PATIENTS, patient_id, folder_id)
@@ -239,6 +240,9 @@ def enrol(services: Any, user: Principal, body: dict) -> dict:
             folder = None
         if folder is None or folder.get("type") != "folder":
             raise RuleViolation("You can only choose your own folders.")
+        chosen.append(folder)
+    # research use: no intimate-site folders and nobody under 18 (the same rule as a research share)
+    safeguards.check_research_enrolment(services, patient_id, chosen)
     enrolment_id = new_id("enr")
     for _ in range(10):
         code = new_participant_code()

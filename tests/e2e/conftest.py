@@ -17,3 +17,19 @@ def stack(tmp_path_factory):
         assert_no_patient_data(emails, SqliteSnapshot(s.workdir / "skinvault.db"))
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The one Playwright driver of the run: its sync API keeps an event loop set on the main thread
+    while it lives, so two drivers cannot overlap (each browser test folder uses this one)."""
+    from pathlib import Path
+
+    from tests.e2e.web.helpers import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: make setup installs the Debian chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p

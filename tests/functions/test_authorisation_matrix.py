@@ -52,6 +52,18 @@ F2_NAME = "Scalp patch"
 INTERNAL_NOTE = "Discussed at MDT: likely dysplastic"
 TRIAGE_NOTE = "Internal: consider punch biopsy"
 PATIENT_MESSAGE = "Nothing worrying; we will see you in spring"
+FOLDER_TRIAGE_NOTE = "Internal: excise, margins 2 mm"
+LESION_ANSWERS = {
+    "duration": "over-1-year",
+    "changedSize": "yes",
+    "changedShape": "no",
+    "changedColour": "yes",
+    "bleeding": "no",
+    "itching": "no",
+    "personalHistory": "no",
+    "familyHistory": "not-sure",
+    "skinType": "III",
+}
 
 ACTORS = ("owner", "other-patient", "clinician", "other-clinic", "revoked", "expired", "uncovered", "admin", "anonymous")
 
@@ -102,6 +114,9 @@ def world(tmp_path_factory) -> World:
         ok(client.post(f"/api/clinic/cases/{case_a}/notes", token=doc["clinician"].token, json={"text": INTERNAL_NOTE}), 201)
         triage = {"outcome": "routine-follow-up", "note": TRIAGE_NOTE, "patientMessage": PATIENT_MESSAGE}
         ok(client.put(f"/api/clinic/cases/{case_a}/triage", token=doc["clinician"].token, json=triage))
+        ok(client.put(f"/api/folders/{f1}/lesion-history", token=owner, json=LESION_ANSWERS))
+        listing = {"outcome": "list-for-excision", "note": FOLDER_TRIAGE_NOTE, "excision": {"procedure": "punch", "priority": "routine"}}
+        ok(client.post(f"/api/clinic/cases/{case_a}/folders/{f1}/triage", token=doc["clinician"].token, json=listing), 201)
         ok(client.delete(f"/api/shares/{share_c}", token=owner))
         services.clock.advance(days=3)  # D's share has now expired; the others run for a year
         services.queue.take("notifications")
@@ -130,6 +145,7 @@ def world(tmp_path_factory) -> World:
 
 # ----------------------------------------------------------------------------- the endpoints
 UPLOAD = {"contentType": "image/jpeg", "sizeBytes": 1000}
+MEASURE = {"calibration": {"line": {"x1": 0, "y1": 0, "x2": 100, "y2": 0}, "millimetres": 10}, "line": {"x1": 5, "y1": 5, "x2": 5, "y2": 65}}
 ENDPOINTS: dict[str, tuple[str, str, object]] = {
     "list-folders": ("GET", "/api/folders", None),
     "get-folder": ("GET", "/api/folders/{folder}", None),
@@ -165,6 +181,14 @@ ENDPOINTS: dict[str, tuple[str, str, object]] = {
     "list-reminders": ("GET", "/api/reminders", None),
     "set-reminder": ("PUT", "/api/folders/{folder}/reminder", {"every": "2w"}),
     "remove-reminder": ("DELETE", "/api/folders/{folder}/reminder", None),
+    "add-folder-triage": ("POST", "/api/clinic/cases/{case}/folders/{folder}/triage", {"outcome": "routine-follow-up", "note": "Seen"}),
+    "list-folder-triage": ("GET", "/api/clinic/cases/{case}/folders/{folder}/triage", None),
+    "reveal-photo": ("POST", "/api/clinic/cases/{case}/images/{image}/reveal", None),
+    "put-lesion-history": ("PUT", "/api/folders/{folder}/lesion-history", LESION_ANSWERS),
+    "get-lesion-history": ("GET", "/api/folders/{folder}/lesion-history", None),
+    "lesion-questionnaire": ("GET", "/api/lesion-history/questionnaire", None),
+    "add-measurement": ("POST", "/api/clinic/cases/{case}/images/{image}/measurements", MEASURE),
+    "list-measurements": ("GET", "/api/clinic/cases/{case}/images/{image}/measurements", None),
 }
 
 
@@ -212,6 +236,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     "list-reminders": row(200, other_patient=200),
     "set-reminder": row(200),
     "remove-reminder": row(204),
+    "add-folder-triage": row(404, clinician=201),  # E's share does not cover F1
+    "list-folder-triage": row(404, clinician=200),
+    "reveal-photo": row(404, clinician=422),  # F1 is not an intimate site: nothing to reveal, nothing audited
+    "put-lesion-history": row(200),
+    "get-lesion-history": row(200, clinician=200),
+    "add-measurement": row(404, clinician=201),  # E's share does not cover F1's photo
+    "list-measurements": row(404, clinician=200),
+    "lesion-questionnaire": row(200, **{a.replace("-", "_"): 200 for a in ACTORS if a not in ("owner", "anonymous")}),  # not patient data
 }
 assert set(EXPECTED) == set(ENDPOINTS)
 
@@ -230,12 +262,14 @@ MUST_SHOW = {
     ("owner", "list-folder-messages"): "comment",
     ("owner", "list-my-messages"): "comment",
     ("clinician", "list-folder-messages"): "comment",
+    ("clinician", "get-lesion-history"): "folder",
+    ("owner", "get-lesion-history"): "folder",
 }
 # For 30 days after the patient stopped sharing, that clinic's worklist keeps what it showed before
 # (the patient summary and the case id), marked as ended: nothing else of the owner's.
 ENDED_ROW = {("list-cases", "revoked"): (OWNER_NAME, OWNER_NHS, OWNER_DOB)}
 # The clinic's own words, which no patient response may contain (the patient's export included).
-CLINIC_ONLY = (INTERNAL_NOTE, TRIAGE_NOTE)
+CLINIC_ONLY = (INTERNAL_NOTE, TRIAGE_NOTE, FOLDER_TRIAGE_NOTE)
 # Actors whose successful calls may legitimately change the owner's data or audit trail.
 MAY_WRITE = {"owner", "clinician", "uncovered"}
 

@@ -95,7 +95,7 @@ def test_triage_outcome_must_be_a_known_one(scene, client):
 
 
 def test_unknown_worklist_filter_is_400(scene, client):
-    assert client.get("/api/clinic/cases?filter=urgent", token=scene.doctor.token).status == 400
+    assert client.get("/api/clinic/cases?filter=flagged", token=scene.doctor.token).status == 400
 
 
 def test_worklist_pages_through_every_case_once_newest_activity_first(client):

@@ -24,7 +24,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from functions.dev_tokens import TOKEN_SCHEMA
+from shared_code.domain.lesion_history import LESION_HISTORY_SCHEMA
 from shared_code.domain.library import FOLDER_CREATE_SCHEMA, FOLDER_PATCH_SCHEMA, IMAGE_PATCH_SCHEMA, UPLOAD_SCHEMA
+from shared_code.domain.measurement import MEASUREMENT_SCHEMA
 from shared_code.domain.profile import PROFILE_SCHEMA
 from shared_code.ports import EXPORT_JOBS_QUEUE
 from shared_code.services import email_verification, exports
@@ -35,6 +37,7 @@ from shared_code.services.exports import EXPORT_SCHEMA
 from shared_code.services.invitations import INVITATION_SCHEMA
 from shared_code.services.reminders import REMINDER_SCHEMA
 from shared_code.services.sharing import SHARE_SCHEMA
+from shared_code.services.triage import FOLDER_TRIAGE_SCHEMA
 from tests.functions.openapi_studies import REQUEST_SCHEMAS as STUDY_REQUEST_SCHEMAS
 from tests.functions.openapi_studies import exercise_study_operations
 from tests.support.conversation import invitation_code
@@ -82,6 +85,9 @@ REQUEST_SCHEMAS: dict[str, dict] = {
     **STUDY_REQUEST_SCHEMAS,
     "request_email_verification": email_verification.REQUEST_SCHEMA,
     "confirm_email_verification": email_verification.CONFIRM_SCHEMA,
+    "add_folder_triage": FOLDER_TRIAGE_SCHEMA,
+    "put_lesion_history": LESION_HISTORY_SCHEMA,
+    "add_measurement": MEASUREMENT_SCHEMA,
 }
 
 
@@ -454,6 +460,7 @@ def test_real_responses_match_the_documented_schemas(client):
     check(client.get(f"/api/folders/{folder['id']}/comments", token=doctor), "list_folder_comments", 200)
     check(client.get("/api/clinic/cases", token=patient), "list_cases", 404)
     _exercise_the_conversation(check, client, patient, doctor, case_id, folder["id"])
+    _exercise_clinical_depth(check, client, patient, doctor, case_id, folder["id"], image_id)
 
     # exports: requested, built by the queue job, downloaded, then gone after it expires
     accepted = check(client.post("/api/exports", token=doctor, json={"caseId": case_id}), "request_export", 202)
@@ -489,6 +496,30 @@ def test_real_responses_match_the_documented_schemas(client):
     exercise_study_operations(client, check)
     exercised = {op_id for op_id, _ in check.seen}
     assert exercised == set(operations()) - {"get_openapi_document"}, f"not exercised: {set(operations()) - exercised}"
+
+
+def _exercise_clinical_depth(check: ResponseChecker, client: Any, patient: str, doctor: str, case_id: str, folder_id: str, image_id: str) -> None:
+    """Triage per folder, the lesion-history questionnaire, "Show photo"."""
+    questions = check(client.get("/api/lesion-history/questionnaire", token=patient), "get_lesion_questionnaire", 200)
+    answers = {item["linkId"]: item["options"][0]["code"] for item in questions["items"]}
+    check(client.get(f"/api/folders/{folder_id}/lesion-history", token=patient), "get_lesion_history", 404)
+    check(client.put(f"/api/folders/{folder_id}/lesion-history", token=patient, json=answers), "put_lesion_history", 200)
+    check(client.put(f"/api/folders/{folder_id}/lesion-history", token=patient, json={"duration": "forever"}), "put_lesion_history", 400)
+    check(client.get(f"/api/folders/{folder_id}/lesion-history", token=doctor), "get_lesion_history", 200)
+    listing = {"outcome": "list-for-excision", "note": "MDT", "excision": {"procedure": "punch", "priority": "urgent"}}
+    check(client.post(f"/api/clinic/cases/{case_id}/folders/{folder_id}/triage", token=doctor, json=listing), "add_folder_triage", 201)
+    check(
+        client.post(f"/api/clinic/cases/{case_id}/folders/{folder_id}/triage", token=doctor, json={"outcome": "list-for-excision"}),
+        "add_folder_triage",
+        422,
+    )
+    check(client.get(f"/api/clinic/cases/{case_id}/folders/{folder_id}/triage", token=doctor), "list_folder_triage", 200)
+    check(client.get("/api/clinic/cases?filter=urgent&sort=urgency", token=doctor), "list_cases", 200)
+    check(client.post(f"/api/clinic/cases/{case_id}/images/{image_id}/reveal", token=doctor), "reveal_intimate_photo", 422)
+    measure = {"calibration": {"line": {"x1": 0, "y1": 0, "x2": 100, "y2": 0}, "millimetres": 10}, "line": {"x1": 5, "y1": 5, "x2": 5, "y2": 65}}
+    check(client.post(f"/api/clinic/cases/{case_id}/images/{image_id}/measurements", token=doctor, json=measure), "add_measurement", 201)
+    check(client.post(f"/api/clinic/cases/{case_id}/images/{image_id}/measurements", token=doctor, json={"line": {}}), "add_measurement", 400)
+    check(client.get(f"/api/clinic/cases/{case_id}/images/{image_id}/measurements", token=doctor), "list_measurements", 200)
 
 
 def _exercise_the_conversation(check: ResponseChecker, client: Any, patient: str, doctor: str, case_id: str, folder_id: str) -> None:

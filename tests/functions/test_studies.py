@@ -318,3 +318,20 @@ def test_timepoints_due_lists_each_due_timepoint_once_for_the_reminders_job(clie
     assert [d["week"] for d in studies.timepoints_due(client.services)] == [4]
     ok(client.delete(f"/api/enrolments/{enrolment['id']}", token=scene.patient.token))
     assert studies.timepoints_due(client.services) == []
+
+
+def test_intimate_site_folders_and_patients_under_18_cannot_enrol(client, world):
+    scene, study, _ = world
+    intimate = ok(client.post("/api/folders", token=scene.patient.token, json={"name": "Private", "bodySite": "genitals"}), 201)
+    found = ok(client.get(f"/api/studies?code={study['enrolmentCode']}", token=scene.patient.token))
+    info = found["participantInformation"]
+    consent = {"version": info["version"], "textHash": info["textHash"], "accepted": True}
+    refused = client.post(
+        "/api/enrolments", token=scene.patient.token, json={"studyId": found["id"], "folderIds": [intimate["id"]], "consent": consent}
+    )
+    assert refused.status == 422 and "intimate" in refused.json()["detail"].lower(), refused.json()
+    assert client.get("/api/enrolments", token=scene.patient.token).json()["items"] == []
+    plain = ok(client.post("/api/folders", token=scene.patient.token, json={"name": "Arm", "bodySite": "left-forearm"}), 201)
+    ok(client.put("/api/me", token=scene.patient.token, json={"dateOfBirth": "2015-06-01"}))
+    minor = client.post("/api/enrolments", token=scene.patient.token, json={"studyId": found["id"], "folderIds": [plain["id"]], "consent": consent})
+    assert minor.status == 422 and "18" in minor.json()["detail"], minor.json()

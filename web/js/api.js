@@ -91,8 +91,16 @@ export async function request(path, { method = "GET", query, json, signal, as = 
 }
 
 export const api = {
-  cases: (filter, continuationToken, limit, signal) =>
-    request("/api/clinic/cases", { query: { filter, limit, continuationToken }, signal }),
+  cases: (filter, continuationToken, limit, signal, sort = "urgency") =>
+    request("/api/clinic/cases", { query: { filter, limit, continuationToken, sort }, signal }),
+  folderTriage: (caseId, folderId, body) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/folders/${encodeURIComponent(folderId)}/triage`, { method: "POST", json: body }),
+  folderTriageHistory: (caseId, folderId, signal) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/folders/${encodeURIComponent(folderId)}/triage`, { signal }),
+  revealPhoto: (caseId, imageId) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/images/${encodeURIComponent(imageId)}/reveal`, { method: "POST", json: {} }),
+  addMeasurement: (caseId, imageId, body) =>
+    request(`/api/clinic/cases/${encodeURIComponent(caseId)}/images/${encodeURIComponent(imageId)}/measurements`, { method: "POST", json: body }),
+  measurements: (caseId, imageId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/images/${encodeURIComponent(imageId)}/measurements`, { signal }),
   case: (caseId, signal) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}`, { signal }),
   markReviewed: (caseId) => request(`/api/clinic/cases/${encodeURIComponent(caseId)}/reviewed`, { method: "POST", json: {} }),
   triage: (caseId, { outcome, note, patientMessage, reminder }) =>
@@ -120,4 +128,23 @@ export const api = {
     request("/api/exports", { method: "POST", json: imageIds ? { caseId, imageIds } : { caseId } }),
   exportStatus: (exportId, signal) => request(`/api/exports/${encodeURIComponent(exportId)}`, { signal }),
   exportContent: (exportId) => request(`/api/exports/${encodeURIComponent(exportId)}/content`, { as: "response" }),
+};
+
+// Research studies (researchers only): every path here, like the rest, goes through apiUrl().
+const encodeSegment = encodeURIComponent;
+export const researchApi = {
+  studies: (signal) => request("/api/research/studies", { signal }),
+  study: (studyId, signal) => request(`/api/research/studies/${encodeSegment(studyId)}`, { signal }),
+  participants: (studyId, signal) => request(`/api/research/studies/${encodeSegment(studyId)}/participants`, { signal }),
+  photo: (studyId, participantId, photoId, size, signal) =>
+    request(`/api/research/studies/${encodeSegment(studyId)}/participants/${encodeSegment(participantId)}/photos/${encodeSegment(photoId)}/content`, {
+      query: { size },
+      signal,
+      as: "response",
+    }),
+  exports: (studyId, signal) => request(`/api/research/studies/${encodeSegment(studyId)}/exports`, { signal }),
+  startExport: (studyId) => request(`/api/research/studies/${encodeSegment(studyId)}/exports`, { method: "POST" }),
+  exportStatus: (studyId, exportId, signal) => request(`/api/research/studies/${encodeSegment(studyId)}/exports/${encodeSegment(exportId)}`, { signal }),
+  exportContent: (studyId, exportId) =>
+    request(`/api/research/studies/${encodeSegment(studyId)}/exports/${encodeSegment(exportId)}/content`, { as: "response" }),
 };

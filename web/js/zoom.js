@@ -11,7 +11,14 @@ export class ZoomState {
     this.scale = 1;
     this.x = 0; // fraction of viewport width the image centre is moved right
     this.y = 0;
+    this.rotation = 0; // degrees clockwise: 0, 90, 180, 270
     this.listeners = new Set();
+  }
+
+  /** Turn the photo a quarter clockwise (phones sometimes lose the orientation). */
+  rotate() {
+    this.rotation = (this.rotation + 90) % 360;
+    this.#emit();
   }
 
   subscribe(fn) {
@@ -61,6 +68,7 @@ export class ZoomState {
     this.scale = 1;
     this.x = 0;
     this.y = 0;
+    this.rotation = 0;
     this.#emit();
   }
 }
@@ -70,7 +78,9 @@ export function attachViewport(viewport, img, state) {
   const unsubscribe = state.subscribe((s) => {
     const w = viewport.clientWidth || 1;
     const h = viewport.clientHeight || 1;
-    img.style.transform = `translate(${(s.x * w).toFixed(1)}px, ${(s.y * h).toFixed(1)}px) scale(${s.scale.toFixed(3)})`;
+    const turn = s.rotation ? ` rotate(${s.rotation}deg)` : "";
+    img.style.transform = `translate(${(s.x * w).toFixed(1)}px, ${(s.y * h).toFixed(1)}px) scale(${s.scale.toFixed(3)})${turn}`;
+    viewport.dataset.rotation = String(s.rotation || 0);
     viewport.dataset.scale = s.scale.toFixed(3);
     viewport.dataset.x = s.x.toFixed(4);
     viewport.dataset.y = s.y.toFixed(4);

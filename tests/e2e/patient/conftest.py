@@ -27,16 +27,6 @@ def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def playwright_driver() -> Any:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: make setup installs the Debian chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
 def phone_args(camera_clip: Path) -> list[str]:
     return [
         *CHROMIUM_ARGS,

@@ -22,7 +22,7 @@ from PIL import Image
 
 from shared_code.adapters.blob_store import AzureBlobStore
 from shared_code.adapters.local_kek import LocalKekProvider
-from tests.e2e.web.helpers import CHROMIUM, launch
+from tests.e2e.web.helpers import launch
 from tests.support.azurite import azurite_fixture
 from tests.support.images import MARKER, make_photo
 
@@ -57,22 +57,17 @@ def origin():
 
 
 @pytest.fixture(scope="module")
-def page(origin):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: make setup installs the Debian chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        context = browser.new_context()
-        pg = context.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(origin + "/lib/")
-        yield pg
-        context.close()
-        browser.close()
-        assert not errors, errors
+def page(origin, playwright_driver):
+    browser = launch(playwright_driver)
+    context = browser.new_context()
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(origin + "/lib/")
+    yield pg
+    context.close()
+    browser.close()
+    assert not errors, errors
 
 
 PREPARE = """async ([b64, type, options]) => {

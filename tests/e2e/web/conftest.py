@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.e2e.web.helpers import CHROMIUM, launch
+from tests.e2e.web.helpers import launch
 
 
 @pytest.fixture(scope="session")
@@ -15,15 +13,10 @@ def seeded(stack):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: make setup installs the Debian chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+def browser(playwright_driver):
+    b = launch(playwright_driver)
+    yield b
+    b.close()
 
 
 @pytest.fixture

@@ -92,6 +92,7 @@ def make_shared_patient(
     photos: int = 1,
     photo_size: tuple[int, int] = (1200, 900),
     folder_name: str = "Mole on back",
+    body_site: str = "back",
 ) -> dict[str, Any]:
     """A patient with one folder of real (Pillow-made) photos, shared with the clinic."""
     from tests.support.images import make_photo
@@ -99,7 +100,7 @@ def make_shared_patient(
     patient_token = token(base_url, sub, "patient", display_name)
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {patient_token}"}, timeout=60) as api:
         _ok(api.put("/api/me", json={"displayName": display_name, "dateOfBirth": "1980-01-31", "nhsNumber": None}))
-        folder = _ok(api.post("/api/folders", json={"name": folder_name, "bodySite": "back", "condition": "Mole check", "treatment": "None"}))
+        folder = _ok(api.post("/api/folders", json={"name": folder_name, "bodySite": body_site, "condition": "Mole check", "treatment": "None"}))
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=photos + 1)
         ids = [
             upload_photo(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import threading
 import time
@@ -231,7 +232,9 @@ def _post(app, path: str) -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
             return await client.post(path, json={})
 
-    return asyncio.run(call())
+    # on a thread of its own: the main thread may carry another event loop (Playwright's sync API)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, call()).result()
 
 
 def _timer_app(runs: list[func.TimerRequest], schedule: str) -> list:

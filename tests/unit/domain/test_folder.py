@@ -22,7 +22,10 @@ STORED = {
     "updatedAt": "2026-05-01T09:00:00Z",
     "_etag": '"1"',
 }
-PUBLISHED = {"id", "name", "bodySite", "bodySiteCode", "condition", "treatment", "notes", "startDate", "archived", "createdAt", "updatedAt", "etag"}
+PUBLISHED = {
+    *("id", "name", "bodySite", "bodySiteCode", "condition", "treatment", "notes", "startDate", "archived", "createdAt", "updatedAt", "etag"),
+    "lesionHistory",
+}
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import yaml
 from shared_code.domain.conversation import OUTCOME_TEXT
 from shared_code.domain.imaging import ADVICE
 from shared_code.domain.sharing import PURPOSES
+from shared_code.domain.triage import OUTCOMES as CODED_OUTCOMES
 from shared_code.domain.vocabulary import QualityFlagCode, SharePurpose, TriageOutcome, values
 from shared_code.export_package.pdf import _PURPOSES as PDF_PURPOSE_LABELS
 from shared_code.services.cases import TRIAGE_OUTCOMES, TRIAGE_SCHEMA
@@ -37,6 +38,11 @@ def test_every_triage_outcome_has_patient_text_and_is_accepted():
     assert set(OUTCOME_TEXT) == set(values(TriageOutcome))
     assert TRIAGE_OUTCOMES == values(TriageOutcome)
     assert TRIAGE_SCHEMA["properties"]["outcome"]["enum"] == list(values(TriageOutcome))
+
+
+def test_per_folder_coded_triage_has_exactly_the_outcomes():
+    assert set(CODED_OUTCOMES) == set(values(TriageOutcome))
+    assert set(_schemas()["FolderTriageRequest"]["properties"]["outcome"]["enum"]) == set(values(TriageOutcome))
 
 
 def test_share_rules_and_the_pdf_summary_know_exactly_the_purposes():

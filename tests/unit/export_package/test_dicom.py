@@ -4,7 +4,8 @@ import io
 import shutil
 import subprocess
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pydicom
 import pytest
@@ -13,6 +14,7 @@ from pydicom.encaps import generate_frames
 
 from tests.support.export_fixtures import VALID_NHS_NUMBER, build_sample_package, sample_export
 
+LONDON = ZoneInfo("Europe/London")
 VL_PHOTO = "1.2.840.10008.5.1.4.1.1.77.1.4"
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 
@@ -122,8 +124,10 @@ def test_one_study_per_export_and_one_series_per_folder():
 def test_acquisition_time_is_the_capture_time_and_anatomic_region_is_the_folder_snomed_code():
     sample = sample_export()
     datasets = [read(d) for d in dicom_files(build_sample_package(sample)).values()]
-    captured = {datetime.fromisoformat(p.captured_at).astimezone(UTC).strftime("%Y%m%d%H%M%S") + "+0000" for p in sample.photos}
+    # UK time (all three photos were taken in British Summer Time)
+    captured = {datetime.fromisoformat(p.captured_at).astimezone(LONDON).strftime("%Y%m%d%H%M%S") + "+0100" for p in sample.photos}
     assert {ds.AcquisitionDateTime for ds in datasets} == captured
+    assert {ds.TimezoneOffsetFromUTC for ds in datasets} == {"+0100"}
     for ds in datasets:
         assert ds.ContentDate + ds.ContentTime == ds.AcquisitionDateTime[:14]
         region = ds.AnatomicRegionSequence[0]
@@ -138,3 +142,37 @@ def test_dicom_uids_are_the_same_when_the_export_is_rebuilt():
     first = sorted(read(d).SOPInstanceUID for d in dicom_files(build_sample_package(sample_export())).values())
     second = sorted(read(d).SOPInstanceUID for d in dicom_files(build_sample_package(sample_export())).values())
     assert first == second
+
+
+def test_study_date_is_the_first_photo_in_uk_time_not_the_export_date():
+    sample = sample_export()  # exported 3 June 2024; first photo 1 May 2024 12:10:05 BST
+    for ds in (read(d) for d in dicom_files(build_sample_package(sample)).values()):
+        assert (ds.StudyDate, ds.StudyTime) == ("20240501", "121005")
+
+
+def test_a_photo_taken_just_after_midnight_in_summer_is_dated_that_uk_day():
+    sample = sample_export()
+    late = replace(sample.photos[2], captured_at="2024-05-20T23:30:00Z")  # 00:30 on 21 May in London
+    sample = replace(sample, photos=[*sample.photos[:2], late])
+    dated = {ds.SOPInstanceUID: ds for ds in (read(d) for d in dicom_files(build_sample_package(sample)).values())}
+    assert "20240521" in {ds.ContentDate for ds in dated.values()}
+
+
+def test_patient_name_is_family_caret_given_and_a_typed_nhs_number_is_marked_not_verified():
+    sample = sample_export()
+    patient = replace(sample.info.patient, given_name="Zoë", family_name="Ćwikła-Smith")
+    sample = replace(sample, info=replace(sample.info, patient=patient))
+    ds = read(next(iter(dicom_files(build_sample_package(sample)).values())))
+    assert str(ds.PatientName) == "Ćwikła-Smith^Zoë"
+    assert ds.PatientID == VALID_NHS_NUMBER and "not verified (entered by the patient)" in ds.PatientComments
+    verified = replace(sample, info=replace(sample.info, patient=replace(patient, nhs_number_verified=True)))
+    ds = read(next(iter(dicom_files(build_sample_package(verified)).values())))
+    assert "PatientComments" not in ds
+
+
+def test_administrative_gender_is_optional_and_maps_to_patient_sex():
+    sample = sample_export()
+    assert read(next(iter(dicom_files(build_sample_package(sample)).values()))).PatientSex == ""
+    patient = replace(sample.info.patient, administrative_gender="female")
+    ds = read(next(iter(dicom_files(build_sample_package(replace(sample, info=replace(sample.info, patient=patient)))).values())))
+    assert ds.PatientSex == "F"

@@ -83,7 +83,8 @@ def test_binary_data_size_and_sha1_hash_match_the_stored_jpeg_bytes():
 
 def test_patient_has_the_nhs_number_identifier_only_when_it_passes_modulus_11():
     valid = resources(build_sample_package(sample_export(nhs_number=VALID_NHS_NUMBER)).bundle(), "Patient")[0]
-    assert valid["identifier"] == [{"system": NHS_SYSTEM, "value": VALID_NHS_NUMBER}]
+    assert [{k: v for k, v in i.items() if k != "extension"} for i in valid["identifier"]] == [{"system": NHS_SYSTEM, "value": VALID_NHS_NUMBER}]
+    assert valid["identifier"][0]["extension"][0]["url"].endswith("Extension-UKCore-NHSNumberVerificationStatus")
     assert valid["name"][0]["text"] == "Zoë Ćwikła-Smith"
     assert valid["birthDate"] == "1978-11-23"
 

@@ -17,6 +17,7 @@ import {
   triageLabel,
 } from "../format.js";
 import { exportFor, rememberCase, rememberExport } from "../store.js";
+import { folderClinical, guardIntimate, isIntimate, patientFlagFacts } from "./clinical.js";
 import { commentsSection } from "./comments.js";
 import { actionErrorMessage, inlineError } from "./states.js";
 
@@ -30,8 +31,23 @@ export function readyImages(folder) {
     .sort((a, b) => String(a.capturedAt || "").localeCompare(String(b.capturedAt || "")));
 }
 
+/** True when the photo's time is the upload's (the phone recorded no capture time): say "Uploaded", never "Taken". */
+export function uploadTimeOnly(image) {
+  return image.capturedAtSource === "upload-time";
+}
+
 export function photoLabel(image) {
+  if (uploadTimeOnly(image)) return `Photo uploaded ${formatDateTime(image.uploadedAt || image.capturedAt) || "on an unknown date"}`;
   return `Photo taken ${formatDateTime(image.capturedAt) || "on an unknown date"}`;
+}
+
+/** What the patient wrote about a photo besides notes. */
+export function patientWords(image) {
+  const parts = [];
+  if (image.rating !== null && image.rating !== undefined) parts.push(["Patient's rating", `${image.rating} out of 10`]);
+  if (image.description) parts.push(["Patient's description", image.description]);
+  if (image.treatment) parts.push(["Treatment at the time", image.treatment]);
+  return parts;
 }
 
 function qualityFlags(image) {
@@ -79,18 +95,27 @@ function timeline(ctx, detail, folder, lazy, fresh) {
         decoding: "async",
       });
       lazy.observe(thumb, img.id);
+      const link = h(
+        "a",
+        { class: "app-thumb", href: `/cases/${encodeURIComponent(detail.caseId)}/photos/${encodeURIComponent(img.id)}` },
+        thumb,
+        h("span", { class: "app-thumb__caption" }, "Open photo", h("span", { class: "nhsuk-u-visually-hidden" }, ` ${photoLabel(img).replace(/^Photo /, "")}`)),
+      );
+      const uploaded = uploadTimeOnly(img);
       return h(
         "li",
         { class: "app-timeline__photo", dataset: { imageId: img.id } },
-        h("h3", { class: "app-timeline__date nhsuk-heading-xs" }, h("time", { datetime: img.capturedAt || "" }, formatDate(img.capturedAt) || "Date unknown")),
         h(
-          "a",
-          { class: "app-thumb", href: `/cases/${encodeURIComponent(detail.caseId)}/photos/${encodeURIComponent(img.id)}` },
-          thumb,
-          h("span", { class: "app-thumb__caption" }, "Open photo", h("span", { class: "nhsuk-u-visually-hidden" }, ` taken ${formatDateTime(img.capturedAt) || ""}`)),
+          "h3",
+          { class: "app-timeline__date nhsuk-heading-xs" },
+          uploaded ? "Uploaded " : null,
+          h("time", { datetime: (uploaded ? img.uploadedAt : img.capturedAt) || "" }, formatDate(uploaded ? img.uploadedAt : img.capturedAt) || "Date unknown"),
         ),
+        link,
+        isIntimate(folder) ? guardIntimate(ctx, detail, img, link) : null,
         fresh.has(img.id) ? tag("New", "blue") : null,
         img.notes ? h("p", { class: "app-photo-note nhsuk-body-s" }, h("span", { class: "app-muted" }, "Patient's note: "), img.notes) : null,
+        patientWords(img).map(([k, v]) => h("p", { class: "app-photo-note nhsuk-body-s" }, h("span", { class: "app-muted" }, `${k}: `), v)),
         qualityFlags(img),
       );
     }),
@@ -151,6 +176,7 @@ function folderSection(ctx, detail, folder, lazy, fresh) {
     folder.notes ? h("p", { class: "nhsuk-body-s app-folder__notes" }, h("span", { class: "app-muted" }, "Patient's notes: "), folder.notes) : null,
     timeline(ctx, detail, folder, lazy, fresh),
     compareForm(ctx, detail, folder),
+    folderClinical(ctx, detail, folder),
     commentsSection(ctx, {
       heading: "Conversation with the patient",
       label: "Write to the patient about this folder",
@@ -429,6 +455,7 @@ function reviewCard(ctx, detail) {
         rememberCase(detail);
         value.textContent = formatDateTime(detail.lastReviewedAt);
         for (const t of document.querySelectorAll(".app-timeline__photo .nhsuk-tag--blue")) t.remove();
+        document.querySelector("[data-testid='new-since-review']")?.remove(); // the header count clears at once
         announce("Case marked as reviewed");
       } catch (err) {
         if (!ctx.handled(err)) errorSlot.replaceChildren(inlineError(actionErrorMessage(err)));
@@ -563,11 +590,12 @@ export async function caseView(ctx) {
       share.purposes?.length
         ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Shared for"), h("dd", { class: "app-facts__value" }, share.purposes.map(purposeLabel).join(", ")))
         : null,
-      fresh.size ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "New since last review"), h("dd", { class: "app-facts__value" }, tag(plural(fresh.size, "photo", "photos"), "blue"))) : null,
+      fresh.size ? h("div", { class: "app-facts__item", dataset: { testid: "new-since-review" } }, h("dt", { class: "app-facts__key" }, "New since last review"), h("dd", { class: "app-facts__value" }, tag(plural(fresh.size, "photo", "photos"), "blue"))) : null,
       detail.newReplyCount
         ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Patient replies"), h("dd", { class: "app-facts__value", dataset: { testid: "new-replies" } }, tag(`${plural(detail.newReplyCount, "new reply", "new replies")}`, "aqua-green")))
         : null,
       detail.waitingForPhotos ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Photos"), h("dd", { class: "app-facts__value" }, tag("Waiting for photos", "yellow"))) : null,
+      patientFlagFacts(detail),
     ),
     h(
       "div",

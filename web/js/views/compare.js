@@ -7,6 +7,7 @@ import { daysBetween, formatDateTime, plural } from "../format.js";
 import { rememberCase } from "../store.js";
 import { ZoomState } from "../zoom.js";
 import { photoLabel, readyImages } from "./case.js";
+import { guardIntimate, isIntimate } from "./clinical.js";
 import { actionErrorMessage, inlineError } from "./states.js";
 import { smallButton, zoomToolbar, zoomViewport } from "./viewer.js";
 
@@ -88,6 +89,7 @@ export async function compareView(ctx) {
     h(
       "figure",
       { class: "app-compare__item" },
+      isIntimate(folder) ? guardIntimate(ctx, detail, img, view.viewport) : null,
       view.el,
       h("figcaption", { class: "app-compare__caption nhsuk-body-s" }, h("strong", {}, which), ` ${formatDateTime(img.capturedAt) || ""}`, img.notes ? h("span", { class: "app-compare__note" }, `Patient's note: ${img.notes}`) : null),
     );

@@ -6,7 +6,8 @@ import { announce, backLink, h, summaryList } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { rememberCase } from "../store.js";
 import { ZoomState } from "../zoom.js";
-import { humanise, photoLabel, qualityLabel, readyImages } from "./case.js";
+import { humanise, patientWords, photoLabel, qualityLabel, readyImages, uploadTimeOnly } from "./case.js";
+import { guardIntimate, isIntimate, measureTool } from "./clinical.js";
 import { commentsSection } from "./comments.js";
 import { actionErrorMessage, inlineError } from "./states.js";
 import { smallButton, zoomToolbar, zoomViewport } from "./viewer.js";
@@ -84,14 +85,23 @@ export async function photoView(ctx) {
   const index = siblings.findIndex((i) => i.id === image.id);
   const photoHref = (img) => `${caseHref}/photos/${encodeURIComponent(img.id)}`;
   const flags = image.quality?.flags || [];
+  let shown = !isIntimate(folder); // an intimate-site photo is shown only after "Show photo"
 
   ctx.show(
     backLink(caseHref, "Back to case"),
     h("span", { class: "nhsuk-caption-l" }, `${detail.patient?.displayName || ""} · ${folder.name}`),
     h("h1", {}, label),
-    zoomToolbar(state, [originalBtn, downloadBtn]),
+    zoomToolbar(state, [originalBtn, downloadBtn], { rotate: true }),
     errorSlot,
+    isIntimate(folder)
+      ? guardIntimate(ctx, detail, image, view.viewport, {
+          onShown: () => {
+            shown = true;
+          },
+        })
+      : null,
     view.el,
+    measureTool(ctx, detail, image, () => loadImage(image.id, "preview", ctx.signal), { hidden: () => !shown }),
     h(
       "nav",
       { class: "app-photo-nav", "aria-label": "Other photos in this folder" },
@@ -106,11 +116,14 @@ export async function photoView(ctx) {
         { class: "nhsuk-grid-column-one-half" },
         h("h2", { class: "nhsuk-heading-m" }, "About this photo"),
         summaryList([
-          ["Taken", formatDateTime(image.capturedAt) || "Not recorded"],
+          uploadTimeOnly(image)
+            ? ["Uploaded", `${formatDateTime(image.uploadedAt || image.capturedAt) || "Not recorded"} (when it was taken is not known)`]
+            : ["Taken", formatDateTime(image.capturedAt) || "Not recorded"],
           ["Folder", folder.name],
           ["Body site", humanise(folder.bodySite) || folder.bodySiteCode?.display || "Not recorded"],
           image.width && image.height ? ["Size", `${image.width} × ${image.height} pixels`] : null,
           ["Patient's note", image.notes || "None"],
+          ...patientWords(image),
           flags.length ? ["Quality", flags.map((f) => `${qualityLabel(f.code)}${f.advice ? `: ${f.advice}` : ""}`).join("; ")] : null,
         ]),
       ),

@@ -3,30 +3,13 @@
 // de-identified research export. Never a name, NHS number, date of birth, email or notes: the API
 // does not send them. Every look is recorded in the participant's access log.
 
-import { ApiError, NotAvailableError, request } from "../api.js";
+import { ApiError, NotAvailableError, researchApi } from "../api.js";
 import { objectUrl, saveResponse } from "../blobs.js";
 import { announce, backLink, button, h, summaryList, tag } from "../dom.js";
 import { formatDateTime, formatPlainDate, plural } from "../format.js";
 import { actionErrorMessage, inlineError } from "./states.js";
 
 const enc = encodeURIComponent;
-const researchApi = {
-  studies: (signal) => request("/api/research/studies", { signal }),
-  study: (studyId, signal) => request(`/api/research/studies/${enc(studyId)}`, { signal }),
-  participants: (studyId, signal) => request(`/api/research/studies/${enc(studyId)}/participants`, { signal }),
-  photo: (studyId, participantId, photoId, size, signal) =>
-    request(`/api/research/studies/${enc(studyId)}/participants/${enc(participantId)}/photos/${enc(photoId)}/content`, {
-      query: { size },
-      signal,
-      as: "response",
-    }),
-  exports: (studyId, signal) => request(`/api/research/studies/${enc(studyId)}/exports`, { signal }),
-  startExport: (studyId) => request(`/api/research/studies/${enc(studyId)}/exports`, { method: "POST" }),
-  exportStatus: (studyId, exportId, signal) => request(`/api/research/studies/${enc(studyId)}/exports/${enc(exportId)}`, { signal }),
-  exportContent: (studyId, exportId) =>
-    request(`/api/research/studies/${enc(studyId)}/exports/${enc(exportId)}/content`, { as: "response" }),
-};
-
 const SEX = { female: "Female", male: "Male", other: "Other", "not-stated": "Not stated" };
 const EXPORT_TEXT = {
   queued: "Waiting to start",

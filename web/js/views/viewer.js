@@ -51,13 +51,19 @@ export function zoomViewport(ctx, state, { label, testid }) {
   };
 }
 
-export function zoomToolbar(state, extra = []) {
+export function zoomToolbar(state, extra = [], { rotate = false } = {}) {
+  const level = h("span", { class: "app-zoom-level nhsuk-body-s", dataset: { testid: "zoom-level" } });
+  state.subscribe((s) => {
+    level.textContent = `Zoom ${Math.round(s.scale * 100)}%${s.rotation ? `, turned ${s.rotation}°` : ""}`;
+  });
   return h(
     "div",
     { class: "app-toolbar", role: "toolbar", "aria-label": "Zoom" },
     smallButton("Zoom in", { dataset: { action: "zoom-in" }, onclick: () => state.zoomIn() }),
     smallButton("Zoom out", { dataset: { action: "zoom-out" }, onclick: () => state.zoomOut() }),
     smallButton("Reset zoom", { dataset: { action: "zoom-reset" }, onclick: () => state.reset() }),
+    rotate ? smallButton("Rotate", { dataset: { action: "rotate" }, onclick: () => state.rotate() }) : null,
+    level,
     extra,
   );
 }

@@ -5,12 +5,14 @@ import { api } from "../api.js";
 import { announce, button, ICONS, h, icon, tag } from "../dom.js";
 import { daysUntil, formatDate, formatDateTime, formatNhsNumber, formatPlainDate, formatShortDate, plural, triageLabel } from "../format.js";
 import { pageToken, rememberPageToken } from "../store.js";
+import { fdsTag, under18Tag } from "./clinical.js";
 import { actionErrorMessage, inlineError } from "./states.js";
 
 export const FILTERS = [
   { value: "all", label: "All cases", empty: "No cases are shared with your clinic at the moment." },
   { value: "new", label: "New photos", empty: "There are no new photos to review." },
   { value: "awaiting-triage", label: "Awaiting triage", empty: "No cases are waiting for a triage decision." },
+  { value: "urgent", label: "Urgent", empty: "No cases are on the urgent suspected cancer pathway." },
 ];
 
 function worklistHref(filter, page) {
@@ -59,10 +61,10 @@ function expiryCell(expiresAt) {
   return date;
 }
 
-function triageCell(triage) {
+function triageCell(triage, fds) {
   if (!triage?.outcome) return tag("Awaiting triage", "yellow");
   const t = triageLabel(triage.outcome);
-  return tag(t.label, t.colour);
+  return fds ? h("span", {}, tag(t.label, t.colour), " ", fdsTag(fds)) : tag(t.label, t.colour);
 }
 
 function photosCell(item) {
@@ -89,6 +91,7 @@ function patientCell(item, linked) {
       dob && nhs ? " · " : null,
       nhs ? h("span", {}, "NHS number ", h("span", { class: "app-nowrap" }, nhs)) : null,
     ),
+    item.under18 ? h("span", { class: "app-case-meta" }, under18Tag(true)) : null,
   );
 }
 
@@ -155,7 +158,7 @@ function caseRow(ctx, item) {
     patientCell(item, true),
     h("td", { class: "nhsuk-table__cell" }, (item.folders || []).map((f) => f.name).join(", ") || "None"),
     h("td", { class: "nhsuk-table__cell", dataset: { col: "new" } }, photosCell(item)),
-    h("td", { class: "nhsuk-table__cell", dataset: { col: "triage" } }, triageCell(item.triage)),
+    h("td", { class: "nhsuk-table__cell", dataset: { col: "triage", urgency: item.urgency || "" } }, triageCell(item.triage, item.fds)),
     h("td", { class: "nhsuk-table__cell", dataset: { col: "expiry" } }, expiryCell(item.shareExpiresAt)),
     h("td", { class: "nhsuk-table__cell nhsuk-body-s" }, formatDateTime(item.lastActivityAt) || "None"),
   );
@@ -251,7 +254,7 @@ export async function worklistView(ctx) {
       h(
         "p",
         { class: "nhsuk-body app-result-count", role: "status" },
-        `Showing ${plural(items.length, "case", "cases")}${page > 1 || result.continuationToken ? ` on page ${page}` : ""}.`,
+        `Showing ${plural(items.length, "case", "cases")}${page > 1 || result.continuationToken ? ` on page ${page}` : ""}, most urgent first, then longest waiting.`,
       ),
       casesTable(ctx, items, filter.label),
     );
