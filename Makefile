@@ -23,6 +23,7 @@ run: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 
 test: setup lint
 	@bash scripts/check_infra.sh

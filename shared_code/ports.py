@@ -6,10 +6,14 @@ never see an SDK exception.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from shared_code.config import Settings
 
 Document = dict[str, Any]
 
@@ -67,6 +71,17 @@ CLINICS = ContainerSpec("clinics", "clinicId")  # clinic, members, cases (workli
 AUDIT = ContainerSpec("audit", "patientId")  # append-only access log; outlives erasure
 LOOKUPS = ContainerSpec("lookups", "key")  # share codes, memberships by sub, idempotency marks
 CONTAINERS = (PATIENTS, CLINICS, AUDIT, LOOKUPS)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A query shape a repository issues: equality fields first, then the field it orders by.
+
+    Repositories declare these next to their queries (shared_code/repositories); the SQLite store
+    builds one expression index per declaration, (partition, fields..., id)."""
+
+    fields: tuple[str, ...]
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -224,7 +239,9 @@ class BlobStore(Protocol):
 
     def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]: ...
 
-    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+    def list_page(
+        self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500
+    ) -> tuple[builtins.list[BlobInfo], str | None]:
         """One page of a listing in name order, and the token for the next (None at the end):
         sweeps walk a container a bounded page per run."""
 
@@ -297,3 +314,33 @@ class EmailSender(Protocol):
 @runtime_checkable
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Dependencies(Protocol):
+    """What a service module needs from the container built by shared_code.bootstrap (Services
+    provides it; unit tests pass Services over Fake* ports). Services typed against this instead of
+    ``Any`` get checked by mypy; a module that needs more adds a narrower Protocol of its own."""
+
+    @property
+    def store(self) -> MetadataStore: ...
+
+    @property
+    def blobs(self) -> BlobStore: ...
+
+    @property
+    def queue(self) -> MessageQueue: ...
+
+    @property
+    def email(self) -> EmailSender: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def kek(self) -> KeyEncryptionKeyProvider: ...
+
+    @property
+    def data_keys(self) -> PatientDataKeys | None: ...

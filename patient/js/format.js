@@ -55,3 +55,11 @@ export function todayIso() {
   const parts = new Intl.DateTimeFormat("en-CA", { timeZone: LONDON }).format(new Date());
   return parts;
 }
+
+// What each share purpose means, in the patient's words. Keyed by the server's codes
+// (shared_code/domain/vocabulary.py); tests/unit/web/test_label_maps.py fails when they drift.
+export const PURPOSE_LABELS = {
+  "direct-care": "your care",
+  teaching: "teaching other clinicians",
+  research: "research",
+};

@@ -129,4 +129,5 @@ def decode_token(token: str, fingerprint: str) -> dict[str, Any]:
         raise ValueError("malformed continuation token")
     if envelope.get("f") != fingerprint:
         raise ValueError("continuation token belongs to a different query")
-    return envelope["p"]
+    position: dict[str, Any] = envelope["p"]
+    return position

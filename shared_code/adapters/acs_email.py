@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from azure.communication.email import EmailClient
 from azure.core.credentials import AzureKeyCredential, TokenCredential
@@ -139,10 +139,10 @@ class AcsEmailSender:
         if not poller.done():
             logger.warning("email operation not finished in time: message_id=%s operation_id=%s", message_id, operation_id)
             raise DependencyUnavailable(DEPENDENCY, f"ACS send not confirmed within {self._timeout:g}s")
-        status = str((result or {}).get("status", "")).lower()
-        if status != "succeeded":
-            logger.warning("email operation ended %s: message_id=%s operation_id=%s", status or "without status", message_id, operation_id)
-            raise DependencyUnavailable(DEPENDENCY, f"ACS send operation ended with status {status or 'unknown'}")
+        outcome = str((result or {}).get("status", "")).lower()
+        if outcome != "succeeded":
+            logger.warning("email operation ended %s: message_id=%s operation_id=%s", outcome or "without status", message_id, operation_id)
+            raise DependencyUnavailable(DEPENDENCY, f"ACS send operation ended with status {outcome or 'unknown'}")
         logger.info("email sent via ACS: message_id=%s operation_id=%s", message_id, operation_id)
 
     # ------------------------------------------------------------------ helpers
@@ -181,7 +181,7 @@ class AcsEmailSender:
             time.sleep(self._poll_interval)
 
 
-class _BoundedRetryPolicy(RetryPolicy):
+class _BoundedRetryPolicy(RetryPolicy):  # type: ignore[type-arg]  # generic only in the stubs
     """azure-core's RetryPolicy (POST is retried on 500/503/504 and whenever Retry-After is sent,
     which is safe because the Operation-Id dedupes), except that a Retry-After longer than
     `max_retry_after` is not slept through: the message goes back to the queue instead of holding
@@ -229,5 +229,5 @@ def _payload(message: EmailMessage, from_address: str) -> dict[str, Any]:
 def _status_and_code(err: HttpResponseError) -> tuple[int | None, str | None]:
     code = getattr(err, "error", None) and getattr(err.error, "code", None)
     if not code and err.response is not None:
-        code = err.response.headers.get("x-ms-error-code")
+        code = cast(Any, err.response).headers.get("x-ms-error-code")
     return err.status_code, code

@@ -4,6 +4,7 @@ app reaches through private endpoints. Locally both are the same Azurite."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
@@ -54,7 +55,9 @@ class RoutedBlobStore:
     def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]:
         return self._for(container).list(container, prefix)
 
-    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+    def list_page(
+        self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500
+    ) -> tuple[builtins.list[BlobInfo], str | None]:
         return self._for(container).list_page(container, prefix, continuation=continuation, limit=limit)
 
     def upload_url(self, container: str, name: str, expires_at: datetime) -> str:

@@ -59,11 +59,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 from urllib.parse import urlparse
 
 from azure.core import MatchConditions
@@ -141,7 +142,7 @@ T = TypeVar("T")
 def default_retry_policy() -> LinearRetry:
     """Two retries about a second apart (the SDK's default waits 15 s, 18 s, 24 s): an outage
     becomes a 503 within a few seconds instead of a minute."""
-    return LinearRetry(backoff=1, random_jitter_range=0.5, retry_total=2)
+    return LinearRetry(backoff=1, random_jitter_range=0.5, retry_total=2)  # type: ignore[arg-type]  # a float works; the hint says int
 
 
 def _client_kwargs(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -183,7 +184,7 @@ def _call(fn: Callable[[], T], *, what: str = "") -> T:
         raise _map_error(exc, what=what) from None
 
 
-def _decryption_error(exc: BaseException) -> Exception:
+def _decryption_error(exc: Exception) -> Exception:
     """Turn what the SDK raised while downloading/decrypting into our exception."""
     chain: list[BaseException] = []
     seen: set[int] = set()
@@ -580,7 +581,7 @@ class AzureBlobStore:
                     downloader = blob.download_blob(
                         offset=start + got, length=piece, etag=props.etag, match_condition=MatchConditions.IfNotModified, max_concurrency=1
                     )
-                    read = downloader.readinto(filler)
+                    read = downloader.readinto(cast(IO[bytes], filler))  # readinto only calls write()
                     if read != piece:
                         break
                     got += read
@@ -722,10 +723,12 @@ class AzureBlobStore:
         except AzureError as exc:
             raise _map_error(exc, what="container not found") from None
 
-    def list_page(self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500) -> tuple[list[BlobInfo], str | None]:
+    def list_page(
+        self, container: str, prefix: str = "", *, continuation: str | None = None, limit: int = 500
+    ) -> tuple[builtins.list[BlobInfo], str | None]:
         client = self._service.get_container_client(container)
         try:
-            pages = client.list_blobs(name_starts_with=prefix or None, include=["metadata"], results_per_page=limit).by_page(
+            pages: Any = client.list_blobs(name_starts_with=prefix or None, include=["metadata"], results_per_page=limit).by_page(
                 continuation_token=continuation
             )
             items = [_info(props) for props in next(pages, [])]

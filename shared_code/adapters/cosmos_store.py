@@ -254,7 +254,7 @@ class CosmosMetadataStore:
             proxy = self._container(container)
             # A Cosmos page may hold fewer items than asked for; keep reading until the page is full.
             while len(items) < limit:
-                pager = proxy.query_items(text, parameters=parameters, partition_key=partition, max_item_count=limit - len(items)).by_page(inner)
+                pager: Any = proxy.query_items(text, parameters=parameters, partition_key=partition, max_item_count=limit - len(items)).by_page(inner)
                 try:
                     page = list(next(pager))
                 except StopIteration:

@@ -236,8 +236,8 @@ class KeyVaultKekProvider:
                 raise DependencyUnavailable(DEPENDENCY, "the vault returned a key id outside the configured key")
             if key.key_type not in ("RSA", "RSA-HSM"):
                 raise DependencyUnavailable(DEPENDENCY, "the configured key is not an RSA key")
-            kek = KeyVaultKek(key.id, CryptographyClient(key, self._credential, **self._client_kwargs), self._cache)  # type: ignore[arg-type]
-            self._by_kid.setdefault(key.id, kek)  # type: ignore[arg-type]
+            kek = KeyVaultKek(key.id, CryptographyClient(key, self._credential, **self._client_kwargs), self._cache)
+            self._by_kid.setdefault(key.id, kek)
             entry = (now + self._current_ttl, key, kek)
             self._current = entry
             return entry

@@ -37,6 +37,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
@@ -175,7 +176,10 @@ class PatientKeyRing:
     def wrapping_key(self, patient_id: str) -> KeyEncryptionKey:
         if not is_patient_id(patient_id):
             raise ValueError("not a patient id")
-        version, key = self._load(patient_id, create=True)
+        loaded = self._load(patient_id, create=True)
+        if loaded is None:  # create=True always yields a key; this keeps the type honest
+            raise RuntimeError("no data key was created")
+        version, key = loaded
         return DataKeyWrap(data_key_kid(patient_id, version), key)
 
     def owns_kid(self, kid: str) -> bool:
@@ -299,7 +303,7 @@ class PatientKeyRing:
             return None
         return version, key
 
-    def _unwrap(self, doc: dict) -> bytes:
+    def _unwrap(self, doc: dict[str, Any]) -> bytes:
         if doc.get("alg") != KEK_WRAP_ALGORITHM:
             raise EncryptionRejected("unsupported-encryption", "the data key is not wrapped with RSA-OAEP-256")
         try:
@@ -312,7 +316,7 @@ class PatientKeyRing:
         return key
 
 
-def _version(doc: dict) -> str:
+def _version(doc: dict[str, Any]) -> str:
     version = str(doc.get("version", ""))
     if not _VERSION.match(version):
         raise EncryptionRejected("metadata-invalid", "the data key has no valid version")

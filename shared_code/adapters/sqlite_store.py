@@ -47,26 +47,15 @@ from shared_code.ports import (
     Page,
     PreconditionFailed,
 )
+from shared_code.repositories import DECLARED_INDEXES
 
 DEPENDENCY = "sqlite"
 
-# Expression indexes created on every table: (partition, json fields..., id). A query whose
-# equality filters are a prefix of one of these and whose order_by is the next field is served
-# straight from the index (no sort, no scan). Pass `indexes=` to change them.
-DEFAULT_INDEXES: tuple[tuple[str, ...], ...] = (
-    # equality fields first, then the field the query orders by (the services' hot paths)
-    ("type", "folderId", "capturedAt"),  # a patient's images of a folder by capture time
-    ("type", "folderId", "status", "capturedAt"),  # a clinician's view: ready images only
-    ("type", "status", "uploadedAt"),  # a patient's upload sessions still pending (quota)
-    ("type", "createdAt"),  # folders, comments of a patient
-    ("type", "grantedAt"),  # a patient's shares, newest first
-    ("type", "clinicId", "grantedAt"),  # a patient's shares with one clinic
-    ("type", "at"),  # audit trail, newest first
-    ("type", "targetType", "targetId", "createdAt"),  # comments on one image/folder
-    ("type", "active", "lastActivityAt"),  # clinic worklist: all
-    ("type", "active", "hasNew", "lastActivityAt"),  # clinic worklist: new photos
-    ("type", "active", "awaitingTriage", "lastActivityAt"),  # clinic worklist: awaiting triage
-)
+# Expression indexes created on every table: (partition, json fields..., id), one per query shape
+# a repository declares (shared_code/repositories). A query whose equality filters are a prefix of
+# one of these and whose order_by is the next field is served straight from the index (no sort, no
+# scan). Pass `indexes=` to change them.
+DEFAULT_INDEXES: tuple[tuple[str, ...], ...] = tuple(spec.fields for spec in DECLARED_INDEXES)
 
 _BUSY_TIMEOUT_MS = 5000
 _MEMORY = ":memory:"

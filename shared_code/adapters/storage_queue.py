@@ -26,7 +26,7 @@ CLIENT_DEFAULTS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 30}
 def _client_kwargs(overrides: Mapping[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         **CLIENT_DEFAULTS,
-        "retry_policy": LinearRetry(backoff=1, random_jitter_range=0.5, retry_total=2),
+        "retry_policy": LinearRetry(backoff=1, random_jitter_range=0.5, retry_total=2),  # type: ignore[arg-type]  # a float works; the hint says int
     }
     kwargs.update(overrides)
     return kwargs

@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from shared_code import telemetry
-from shared_code.ports import ContainerSpec, EmailMessage, KeyEncryptionKey, MessageQueue
+from shared_code.ports import BlobStore, ContainerSpec, EmailMessage, KeyEncryptionKey, MessageQueue, MetadataStore
 
 
 class _Passthrough:
@@ -33,6 +33,8 @@ class _Passthrough:
 
 # ---------------------------------------------------------------- metadata store
 class TracedStore(_Passthrough):
+    _inner: MetadataStore
+
     def _span(self, op: str, container: ContainerSpec, id: object = None) -> Any:
         return telemetry.span(
             f"store.{op}",
@@ -73,6 +75,8 @@ class TracedStore(_Passthrough):
 
 # ---------------------------------------------------------------- blobs
 class TracedBlobs(_Passthrough):
+    _inner: BlobStore
+
     def _span(self, op: str, container: str, name: object = None) -> Any:
         return telemetry.span(
             f"blob.{op}", {"skinvault.container": container, "skinvault.blob": telemetry.safe_blob_name(name)}, kind=SpanKind.CLIENT

@@ -11,9 +11,9 @@ import logging
 import re
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import azure.functions as func
 import jsonschema
@@ -149,13 +149,13 @@ class ApiCall:
 
     def param(self, name: str) -> str:
         """A path id: one that breaks the id rule names nothing, so 404."""
-        value = self.req.route_params.get(name, "")
+        value: str = self.req.route_params.get(name, "")
         if not is_valid_id(value):
             raise NotFoundError()
         return value
 
     def query(self, name: str, default: str | None = None) -> str | None:
-        value = self.req.params.get(name)
+        value: str | None = self.req.params.get(name)
         if value is None or value == "":
             return default
         if not _is_unicode(value) or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
@@ -264,7 +264,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems"):
         return f"{error.validator} is {error.validator_value}"
     if error.validator == "enum":
-        return "must be one of: " + ", ".join(map(str, error.validator_value))
+        return "must be one of: " + ", ".join(map(str, cast(Iterable[Any], error.validator_value)))
     if error.validator == "format":
         return f"must be a valid {error.validator_value}"
     return f"breaks the {error.validator} rule"

@@ -63,7 +63,8 @@ class HttpJwks:
         if not uri.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise Unauthenticated("The token issuer's keys are not served over HTTPS.")
         with urllib.request.urlopen(uri, timeout=5) as resp:  # noqa: S310 - scheme checked above
-            return resp.read()
+            body: bytes = resp.read()
+            return body
 
     def _refresh(self) -> None:
         try:
@@ -86,7 +87,7 @@ class HttpJwks:
             age = time.monotonic() - self._fetched_at
             if not self._keys or age > self._ttl or (kid not in self._keys and age > self._min_refresh):
                 self._refresh()
-            key = self._keys.get(kid)
+            key = self._keys.get(kid) if kid is not None else None
         if key is None:
             raise Unauthenticated("The token was signed with an unknown key.")
         return key

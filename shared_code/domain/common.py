@@ -7,6 +7,7 @@ import re
 import secrets
 import uuid
 from datetime import UTC, date, datetime, tzinfo
+from typing import Any, TypeGuard
 
 try:
     from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@|~+=-]{0,127}$"
 _ID_RE = re.compile(ID_PATTERN)
 
 
-def is_valid_id(value: object) -> bool:
+def is_valid_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
 
 
@@ -77,7 +78,7 @@ def normalise_share_code(value: str) -> str:
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else cleaned
 
 
-def public_view(doc: dict, *, drop: tuple[str, ...] = ()) -> dict:
+def public_view(doc: dict[str, Any], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     """A stored document as the API shows it: no store internals, no partition keys unless asked."""
     hidden = {"_etag", "type", "patientId", "clinicId", "key", *drop}
     return {k: v for k, v in doc.items() if k not in hidden and not k.startswith("_")}

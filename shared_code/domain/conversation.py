@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime, timedelta
+from typing import Any
 
 from shared_code.domain.common import parse_instant
 
@@ -60,7 +61,7 @@ def following_due(due: datetime, every: str, now: datetime) -> datetime:
     return nxt
 
 
-def invitation_state(invitation: dict, now: datetime) -> str:
+def invitation_state(invitation: dict[str, Any], now: datetime) -> str:
     if invitation.get("completedAt"):
         return COMPLETED
     if invitation.get("cancelledAt"):

@@ -61,12 +61,15 @@ import re
 import struct
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image, ImageFilter, ImageStat, UnidentifiedImageError
+
+from shared_code.domain.vocabulary import QualityFlagCode
 
 DEFAULT_MAX_PIXELS = 60_000_000
 THUMBNAIL_SIDE = 256
@@ -119,9 +122,9 @@ class ImageRejected(Exception):
 
 # --- results --------------------------------------------------------------------------------------
 
-BLURRY = "blurry"
-TOO_DARK = "too-dark"
-TOO_BRIGHT = "too-bright"
+BLURRY = QualityFlagCode.BLURRY.value
+TOO_DARK = QualityFlagCode.TOO_DARK.value
+TOO_BRIGHT = QualityFlagCode.TOO_BRIGHT.value
 
 ADVICE = {
     BLURRY: "The photo looks blurred. Hold the phone still, tap the skin on screen to focus, and take it again in good light.",
@@ -371,9 +374,9 @@ def _process_jpeg(held: list[bytes], max_pixels: int, thresholds: QualityThresho
         _load(image)
         del parts  # the decoder is done with the stripped bytes
         pixels, icc = _to_rgb(image)
-        held = [pixels]
-        del image, pixels  # `held` is the only reference: the source goes while the turned copy is made
-        working = _orient_releasing(held, facts.orientation)
+        held_pixels = [pixels]
+        del image, pixels  # `held_pixels` is the only reference: the source goes while the turned copy is made
+        working = _orient_releasing(held_pixels, facts.orientation)
         original = _encode_jpeg(working, ORIGINAL_QUALITY, icc)
         width, height = working.size
     return _finish(working, icc, original, width, height, facts, "jpeg", not lossless, thresholds)
@@ -434,7 +437,7 @@ def _finish(
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
 
-_UNSUPPORTED = (
+_UNSUPPORTED: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
     ("GIF", lambda h: h[:6] in (b"GIF87a", b"GIF89a")),
     ("TIFF", lambda h: h[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")),
     ("WebP", lambda h: h[:4] == b"RIFF" and h[8:12] == b"WEBP"),
@@ -762,7 +765,7 @@ def _to_rgb(image: Image.Image) -> tuple[Image.Image, bytes | None]:
         rgb.paste(rgba.convert("RGB"), (0, 0), rgba.getchannel("A"))
     elif mode.startswith("I") or mode == "F":
         wide = image.convert("I") if mode.startswith("I;16") else image
-        if mode.startswith("I;16") or (mode == "I" and (wide.getextrema()[1] or 0) > 255):
+        if mode.startswith("I;16") or (mode == "I" and (cast(Any, wide.getextrema())[1] or 0) > 255):
             wide = wide.point(lambda v: v * (1 / 256))
         rgb = wide.convert("L").convert("RGB")
     else:
@@ -778,7 +781,9 @@ def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            if converted is not None:
+                return converted
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pass
     return image.convert("RGB")

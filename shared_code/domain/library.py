@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import parse_instant
@@ -51,8 +52,8 @@ IMAGE_SIZES = ("thumbnail", "preview", "original")
 _SKEW = timedelta(minutes=5)
 
 
-def clean_folder_fields(body: dict, today: date) -> dict:
-    out: dict = {}
+def clean_folder_fields(body: dict[str, Any], today: date) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for key, value in body.items():
         if isinstance(value, str):
             value = value.strip()

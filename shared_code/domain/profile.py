@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from shared_code.domain.email_address import check_email_address
 from shared_code.domain.errors import RuleViolation
@@ -23,9 +24,9 @@ PROFILE_SCHEMA = {
 }
 
 
-def validate_profile_update(body: dict, today: date) -> dict:
+def validate_profile_update(body: dict[str, Any], today: date) -> dict[str, Any]:
     """Returns the normalised fields to store; raises RuleViolation saying which rule broke."""
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if "displayName" in body:
         name = body["displayName"].strip()
         if not name:
@@ -71,7 +72,7 @@ def derived_display_name(given_name: str | None, family_name: str | None) -> str
     return name or None
 
 
-def apply_profile_changes(doc: dict, changes: dict) -> dict:
+def apply_profile_changes(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """The profile after `changes`: a change of given or family name (without an explicit
     displayName in the same update) also changes displayName, so everything that shows
     displayName (clinic worklist, exports) shows the name the patient gave."""

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from shared_code.domain.common import parse_instant
 from shared_code.domain.errors import RuleViolation
+from shared_code.domain.vocabulary import SharePurpose, values
 
-PURPOSES = ("direct-care", "teaching", "research")
+PURPOSES = values(SharePurpose)
 ACTIVE, EXPIRED, REVOKED = "active", "expired", "revoked"
 MIN_EXPIRY = timedelta(days=1)
 MAX_EXPIRY = timedelta(days=3653)  # 10 years
 
 
-def share_state(share: dict, now: datetime) -> str:
+def share_state(share: dict[str, Any], now: datetime) -> str:
     if share.get("revokedAt"):
         return REVOKED
     if parse_instant(share["expiresAt"]) <= now:
@@ -21,7 +23,7 @@ def share_state(share: dict, now: datetime) -> str:
     return ACTIVE
 
 
-def covers_folder(share: dict, folder_id: str) -> bool:
+def covers_folder(share: dict[str, Any], folder_id: str) -> bool:
     return bool(share.get("allFolders")) or folder_id in (share.get("folderIds") or [])
 
 

@@ -117,7 +117,7 @@ class InformationVersion:
     text_hash: str
     created_at: str
 
-    def to_doc(self) -> dict:
+    def to_doc(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "title": self.title,
@@ -127,10 +127,10 @@ class InformationVersion:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> InformationVersion:
+    def from_doc(cls, doc: dict[str, Any]) -> InformationVersion:
         return cls(doc["version"], doc["title"], list(doc["paragraphs"]), doc["textHash"], doc["createdAt"])
 
-    def view(self) -> dict:
+    def view(self) -> dict[str, Any]:
         return {"version": self.version, "title": self.title, "paragraphs": list(self.paragraphs), "textHash": self.text_hash}
 
 
@@ -153,7 +153,7 @@ class Study:
 
     # ------------------------------------------------------------------ building and storing
     @classmethod
-    def new(cls, study_id: str, body: dict, enrolment_code: str, now: datetime) -> Study:
+    def new(cls, study_id: str, body: dict[str, Any], enrolment_code: str, now: datetime) -> Study:
         start, end = _date(body["startDate"], "startDate"), _date(body["endDate"], "endDate")
         if end < start:
             raise RuleViolation("endDate must not be before startDate.")
@@ -186,7 +186,7 @@ class Study:
         )
 
     @classmethod
-    def from_doc(cls, doc: dict) -> Study:
+    def from_doc(cls, doc: dict[str, Any]) -> Study:
         return cls(
             id=doc["id"],
             clinic_id=doc["clinicId"],
@@ -204,7 +204,7 @@ class Study:
             etag=doc.get("_etag"),
         )
 
-    def to_doc(self) -> dict:
+    def to_doc(self) -> dict[str, Any]:
         doc = {
             "id": self.id,
             "clinicId": self.clinic_id,
@@ -243,7 +243,7 @@ class Study:
     def is_open(self, today: date) -> bool:
         return self.start_date <= today <= self.end_date
 
-    def check_consent(self, consent: dict, today: date) -> InformationVersion:
+    def check_consent(self, consent: dict[str, Any], today: date) -> InformationVersion:
         """The participant information version a patient accepted; only the current one, only while open."""
         if not self.is_open(today):
             raise RuleViolation("This study is not taking part in enrolment now.")
@@ -256,10 +256,10 @@ class Study:
             raise RuleViolation("The participant information you accepted is not the text we hold. Read it again and accept it.")
         return shown
 
-    def body_site_views(self) -> list[dict]:
+    def body_site_views(self) -> list[dict[str, Any]]:
         return [{"code": key, "label": human_label(key), "snomedCode": body_site(key)[0]} for key in self.body_sites]
 
-    def public_view(self) -> dict:
+    def public_view(self) -> dict[str, Any]:
         """What a patient sees before enrolling (no researcher or enrolment details)."""
         return {
             "id": self.id,
@@ -274,7 +274,7 @@ class Study:
             "participantInformation": self.current_information.view(),
         }
 
-    def manage_view(self) -> dict:
+    def manage_view(self) -> dict[str, Any]:
         view = self.public_view()
         view.update(
             clinicId=self.clinic_id,

@@ -98,7 +98,7 @@ def build_export_package(
         entries.append(name)
         return zinfo
 
-    with zipfile.ZipFile(writer, mode="w", allowZip64=True) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(writer, mode="w", allowZip64=True) as archive:  # type: ignore[call-overload]
         for photo in plan.photos:
             data = open_photo(photo.info.id)
             try:
@@ -131,7 +131,7 @@ def build_export_package(
             bundle = entry(BUNDLE_NAME, zipfile.ZIP_DEFLATED)
             # The bundle is mostly base64 of JPEGs: level 1 wins back most of base64's third at a fraction
             # of the default level's time (zipfile on Python 3.11 reads the level from this attribute).
-            bundle._compresslevel = 1
+            bundle._compresslevel = 1  # type: ignore[attr-defined]
             # Announce the expected size so zipfile writes ZIP64 headers when the bundle may pass 2 GiB.
             bundle.file_size = sum(d.size for d in digests.values()) * 4 // 3 + 1024 * (len(digests) + 16)
             with archive.open(bundle, mode="w") as stream:

@@ -29,7 +29,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.filewriter import dcmwrite
 from pydicom.sequence import Sequence
-from pydicom.uid import JPEGBaseline8Bit
+from pydicom.uid import UID, JPEGBaseline8Bit
 
 from shared_code.export_package.jpeg import DicomJpeg
 from shared_code.export_package.plan import ExportPlan, PlannedPhoto
@@ -103,10 +103,10 @@ def build_dicom(plan: ExportPlan, photo: PlannedPhoto, jpeg: DicomJpeg) -> bytes
     first = min((p.captured for p in plan.photos), default=photo.captured)  # the study: from the first photo
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = VL_PHOTOGRAPHIC_IMAGE_STORAGE
-    meta.MediaStorageSOPInstanceUID = uids.instance
+    meta.MediaStorageSOPClassUID = UID(VL_PHOTOGRAPHIC_IMAGE_STORAGE)
+    meta.MediaStorageSOPInstanceUID = UID(uids.instance)
     meta.TransferSyntaxUID = JPEGBaseline8Bit
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
 
     ds = Dataset()

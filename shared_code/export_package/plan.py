@@ -103,15 +103,15 @@ def plan_export(
         group.sort(key=lambda c: parse_instant(c.created_at))
 
     planned_folders: dict[str, PlannedFolder] = {}
-    for ordinal, folder in enumerate(folders, start=1):
-        if folder.id in planned_folders:
+    for ordinal, folder_info in enumerate(folders, start=1):
+        if folder_info.id in planned_folders:
             raise ExportInputError("a folder is listed twice")
-        planned_folders[folder.id] = PlannedFolder(
-            info=folder,
+        planned_folders[folder_info.id] = PlannedFolder(
+            info=folder_info,
             ordinal=ordinal,
-            label=folder_label(ordinal, folder.name),
-            body_site=_body_site(folder.body_site),
-            comments=tuple(by_target.get(("folder", folder.id), ())),
+            label=folder_label(ordinal, folder_info.name),
+            body_site=_body_site(folder_info.body_site),
+            comments=tuple(by_target.get(("folder", folder_info.id), ())),
         )
 
     seen: set[str] = set()

@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -245,7 +245,7 @@ def _bundle(
     study: ResearchStudyInfo,
     participants: Sequence[ResearchParticipant],
     media: list[tuple[ResearchPhoto, str, str]],
-) -> dict:
+) -> dict[str, Any]:
     def urn() -> str:
         return f"urn:uuid:{uuid.uuid4()}"
 
@@ -253,7 +253,7 @@ def _bundle(
     identifiers = [{"system": REC_SYSTEM, "value": study.rec_reference}]
     if study.iras_id:
         identifiers.append({"system": IRAS_SYSTEM, "value": study.iras_id})
-    entries: list[dict] = [
+    entries: list[dict[str, Any]] = [
         {
             "fullUrl": study_url,
             "resource": {
@@ -268,7 +268,7 @@ def _bundle(
     patient_urls: dict[str, str] = {}
     for p in participants:
         patient_urls[p.code] = urn()
-        patient: dict = {"resourceType": "Patient", "gender": _FHIR_GENDER.get(p.sex or "", "unknown")}
+        patient: dict[str, Any] = {"resourceType": "Patient", "gender": _FHIR_GENDER.get(p.sex or "", "unknown")}
         if p.year_of_birth:
             patient["birthDate"] = f"{p.year_of_birth:04d}"
         entries.append({"fullUrl": patient_urls[p.code], "resource": patient})
@@ -285,7 +285,7 @@ def _bundle(
             }
         )
     for photo, path, sop_uid in media:
-        resource: dict = {
+        resource: dict[str, Any] = {
             "resourceType": "Media",
             "status": "completed",
             "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/media-type", "code": "image", "display": "Image"}]},

@@ -19,6 +19,21 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from shared_code.domain.common import UK, parse_date  # noqa: F401 - re-exported
 from shared_code.domain.common import parse_wall_clock as parse_instant  # noqa: F401 - re-exported
 
+__all__ = [
+    "UK",
+    "dicom_date",
+    "dicom_datetime",
+    "dicom_time",
+    "fhir_datetime",
+    "file_stamp",
+    "human_birth_date",
+    "human_date",
+    "human_datetime",
+    "parse_date",
+    "parse_instant",
+    "uk_local",
+]
+
 
 def fhir_datetime(moment: datetime) -> str:
     """FHIR dateTime/instant: seconds precision (milliseconds when present), offset always given."""

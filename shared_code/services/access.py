@@ -13,7 +13,7 @@ from typing import Any
 from shared_code.auth.principal import CLINICIAN, PATIENT, Principal
 from shared_code.domain.errors import NotFoundError
 from shared_code.domain.sharing import ACTIVE, covers_folder, share_state
-from shared_code.ports import LOOKUPS, PATIENTS, Conflict, MetadataStore, NotFound
+from shared_code.ports import LOOKUPS, PATIENTS, Conflict, Dependencies, MetadataStore, NotFound
 from shared_code.services import audit, paging, pending_work
 
 
@@ -21,7 +21,7 @@ from shared_code.services import audit, paging, pending_work
 class Access:
     patient_id: str
     principal: Principal
-    share: dict | None = None  # the active share a clinician reads through
+    share: dict[str, Any] | None = None  # the active share a clinician reads through
 
     @property
     def clinic_id(self) -> str | None:
@@ -49,7 +49,7 @@ def forget_owner(store: MetadataStore, kind: str, item_id: str) -> None:
         pass
 
 
-def owner_of(store: MetadataStore, kind: str, item_id: str) -> dict:
+def owner_of(store: MetadataStore, kind: str, item_id: str) -> dict[str, Any]:
     key = owner_key(kind, item_id)
     try:
         return store.read(LOOKUPS, key, key)
@@ -57,7 +57,7 @@ def owner_of(store: MetadataStore, kind: str, item_id: str) -> dict:
         raise NotFoundError() from None
 
 
-def active_share(store: MetadataStore, patient_id: str, clinic_ids: tuple[str, ...], now: Any, folder_id: str | None = None) -> dict | None:
+def active_share(store: MetadataStore, patient_id: str, clinic_ids: tuple[str, ...], now: Any, folder_id: str | None = None) -> dict[str, Any] | None:
     if not clinic_ids or pending_work.erasure_pending(store, patient_id):
         return None  # an account being erased is shared with no one, from the moment it was asked
     for clinic_id in clinic_ids:
@@ -68,19 +68,19 @@ def active_share(store: MetadataStore, patient_id: str, clinic_ids: tuple[str, .
     return None
 
 
-def folders_in_scope(store: MetadataStore, patient_id: str, share: dict) -> list[dict]:
+def folders_in_scope(store: MetadataStore, patient_id: str, share: dict[str, Any]) -> list[dict[str, Any]]:
     """The patient's folders a share covers, oldest first."""
     folders = paging.fetch_all(store, PATIENTS, patient_id, where={"type": "folder"}, order_by="createdAt")
     return [f for f in folders if covers_folder(share, f["id"])]
 
 
-def ready_images(store: MetadataStore, patient_id: str, folder_id: str) -> list[dict]:
+def ready_images(store: MetadataStore, patient_id: str, folder_id: str) -> list[dict[str, Any]]:
     """A folder's accepted photos, by capture time: what a clinic may see of it."""
     return paging.fetch_all(store, PATIENTS, patient_id, where={"type": "image", "folderId": folder_id, "status": "ready"}, order_by="capturedAt")
 
 
 def authorise(
-    services: Any, principal: Principal, patient_id: str, folder_id: str | None, *, action: str | None, target_type: str, target_id: str
+    services: Dependencies, principal: Principal, patient_id: str, folder_id: str | None, *, action: str | None, target_type: str, target_id: str
 ) -> Access:
     """The reader's access, or 404. A clinician's read is audited as `action` (None: a later part of
     a read already audited, such as the second part of a ranged download)."""
@@ -99,7 +99,7 @@ def authorise(
     raise NotFoundError()
 
 
-def image_for(services: Any, principal: Principal, image_id: str, *, action: str | None = "viewed-image") -> tuple[dict, Access]:
+def image_for(services: Dependencies, principal: Principal, image_id: str, *, action: str | None = "viewed-image") -> tuple[dict[str, Any], Access]:
     owner = owner_of(services.store, "img", image_id)
     try:
         image = services.store.read(PATIENTS, owner["patientId"], image_id)
@@ -111,7 +111,7 @@ def image_for(services: Any, principal: Principal, image_id: str, *, action: str
     return image, access
 
 
-def folder_for(services: Any, principal: Principal, folder_id: str, *, action: str = "viewed-folder") -> tuple[dict, Access]:
+def folder_for(services: Dependencies, principal: Principal, folder_id: str, *, action: str = "viewed-folder") -> tuple[dict[str, Any], Access]:
     if principal.kind == PATIENT:
         # fast path: the patient's own partition
         try:

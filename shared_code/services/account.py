@@ -29,7 +29,7 @@ SPOOL_BYTES = 32 * 1024 * 1024
 SELF_EXPORT_BLOB = "account-export.zip"  # in the exports container, under the patient's id
 
 
-def _all(store: Any, patient_id: str, doc_type: str, order_by: str = "createdAt") -> list[dict]:
+def _all(store: Any, patient_id: str, doc_type: str, order_by: str = "createdAt") -> list[dict[str, Any]]:
     return paging.fetch_all(store, PATIENTS, patient_id, where={"type": doc_type}, order_by=order_by)
 
 

@@ -13,6 +13,7 @@ from shared_code.auth.principal import Principal
 from shared_code.domain.common import iso, new_id
 from shared_code.domain.conversation import OUTCOME_TEXT, REMINDER_SCHEDULES, invitation_state, sharing_end_still_shown
 from shared_code.domain.errors import BadRequest, NotFoundError, RuleViolation
+from shared_code.domain.vocabulary import TriageOutcome, values
 from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
 from shared_code.services import (
     access,
@@ -30,14 +31,7 @@ from shared_code.services import (
 from shared_code.services.library import folder_view, image_view
 from shared_code.services.paging import decode_token, encode_token
 
-TRIAGE_OUTCOMES = (
-    "list-for-excision",
-    "sun-damage-treatment-follow-up",
-    "routine-follow-up",
-    "urgent-suspected-cancer-referral",
-    "discharge",
-    "request-more-photos",
-)
+TRIAGE_OUTCOMES = values(TriageOutcome)
 TRIAGE_SCHEMA = {
     "type": "object",
     "additionalProperties": False,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from shared_code.domain.common import is_valid_id, iso, new_id, new_share_code, normalise_share_code, public_view
+from shared_code.domain.clinic import Clinic
+from shared_code.domain.common import is_valid_id, iso, new_id, new_share_code, normalise_share_code
 from shared_code.domain.email_address import check_email_address
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.ports import CLINICS, LOOKUPS, Conflict, MetadataStore, NotFound, PreconditionFailed
+from shared_code.repositories.clinics import ClinicRepository
 from shared_code.services import concurrency, rate_limits
 
 CLINIC_SCHEMA = {
@@ -46,13 +48,11 @@ def _member_key(sub: str) -> str:
     return "member:" + hashlib.sha256(sub.encode()).hexdigest()[:32]
 
 
-def clinic_view(doc: dict) -> dict:
-    view = public_view(doc)
-    view["id"] = doc["id"]
-    return view
+def clinic_view(doc: dict[str, Any]) -> dict[str, Any]:
+    return Clinic.from_doc(doc).view()
 
 
-def create_clinic(store: MetadataStore, body: dict, now: Any, *, allow_demo_code: bool = False) -> dict:
+def create_clinic(store: MetadataStore, body: dict[str, Any], now: Any, *, allow_demo_code: bool = False) -> dict[str, Any]:
     ods = body["odsCode"].strip().upper()
     if not ods.isalnum():
         raise RuleViolation("odsCode must be letters and digits only.")
@@ -71,44 +71,36 @@ def create_clinic(store: MetadataStore, body: dict, now: Any, *, allow_demo_code
                 raise RuleViolation("That share code is already in use.") from None
     else:  # pragma: no cover - 31^8 codes
         raise RuleViolation("Could not allocate a share code; try again.")
-    doc = {
-        "id": clinic_id,
-        "clinicId": clinic_id,
-        "type": "clinic",
-        "name": body["name"].strip(),
-        "odsCode": ods,
-        "notificationEmail": email,
-        "shareCode": code,
-        "exportFormats": body.get("exportFormats") or "both",
-        "exportInlineBinary": bool(body.get("exportInlineBinary")),
-        "createdAt": iso(now),
-    }
-    created = store.create(CLINICS, doc)
-    index_clinic(store, created)
-    return clinic_view(created)
+    clinic = Clinic(
+        id=clinic_id,
+        name=body["name"].strip(),
+        ods_code=ods,
+        notification_email=email,
+        share_code=code,
+        created_at=iso(now),
+        extra={"exportFormats": body.get("exportFormats") or "both", "exportInlineBinary": bool(body.get("exportInlineBinary"))},
+    )
+    return ClinicRepository(store).add(clinic).view()
 
 
-def list_clinics(store: MetadataStore) -> list[dict]:
+def list_clinics(store: MetadataStore) -> list[dict[str, Any]]:
     # Admin view: a handful of clinics; each lives in its own partition, found through the code lookups.
-    codes = store.query(LOOKUPS, "__index__", where={"type": "clinic-index"}, limit=1000).items
-    return [clinic_view(store.read(CLINICS, c["clinicId"], c["clinicId"])) for c in codes]
+    return [clinic.view() for clinic in ClinicRepository(store).all()]
 
 
-def get_clinic(store: MetadataStore, clinic_id: str) -> dict:
-    try:
-        doc = store.read(CLINICS, clinic_id, clinic_id)
-    except NotFound:
-        raise NotFoundError() from None
-    if doc.get("type") != "clinic":
+def get_clinic(store: MetadataStore, clinic_id: str) -> dict[str, Any]:
+    """The stored clinic document (callers not yet moved to the typed Clinic read it as a dict)."""
+    clinic = ClinicRepository(store).get(clinic_id)
+    if clinic is None:
         raise NotFoundError()
-    return doc
+    return clinic.to_doc()
 
 
-def index_clinic(store: MetadataStore, clinic: dict) -> None:
-    store.upsert(LOOKUPS, {"id": "clinic:" + clinic["id"], "key": "__index__", "type": "clinic-index", "clinicId": clinic["id"]})
+def index_clinic(store: MetadataStore, clinic: dict[str, Any]) -> None:
+    ClinicRepository(store).index(Clinic.from_doc(clinic))
 
 
-def find_by_code(store: MetadataStore, code: str, patient_id: str, now: Any, client_address: str | None = None) -> dict:
+def find_by_code(store: MetadataStore, code: str, patient_id: str, now: Any, client_address: str | None = None) -> dict[str, Any]:
     """A patient looks a clinic up by the code it gave them. Wrong codes are limited per patient and
     per client address (so neither many accounts from one place nor one account from many places
     can walk the code space)."""
@@ -129,11 +121,10 @@ def find_by_code(store: MetadataStore, code: str, patient_id: str, now: Any, cli
             except PreconditionFailed:
                 pass  # a burst of wrong codes at once: the others were counted
         raise NotFoundError("No clinic has that code. Check it with your clinic.")
-    clinic = get_clinic(store, entry["clinicId"])
-    return {"id": clinic["id"], "name": clinic["name"], "organisation": {"odsCode": clinic["odsCode"]}}
+    return Clinic.from_doc(get_clinic(store, entry["clinicId"])).public_view()
 
 
-def add_member(store: MetadataStore, clinic_id: str, body: dict, now: Any) -> dict:
+def add_member(store: MetadataStore, clinic_id: str, body: dict[str, Any], now: Any) -> dict[str, Any]:
     get_clinic(store, clinic_id)
     sub = body["sub"].strip()
     if body.get("email") is not None:
@@ -167,7 +158,7 @@ def remove_member(store: MetadataStore, clinic_id: str, sub: str) -> None:
     _update_membership(store, sub, remove=clinic_id)
 
 
-def list_members(store: MetadataStore, clinic_id: str) -> list[dict]:
+def list_members(store: MetadataStore, clinic_id: str) -> list[dict[str, Any]]:
     get_clinic(store, clinic_id)
     page = store.query(CLINICS, clinic_id, where={"type": "member"}, order_by="name", limit=1000)
     return [{"sub": m["sub"], "name": m["name"], "email": m.get("email")} for m in page.items if not m.get("removed")]
@@ -175,7 +166,8 @@ def list_members(store: MetadataStore, clinic_id: str) -> list[dict]:
 
 def member_name(store: MetadataStore, clinic_id: str, sub: str) -> str:
     try:
-        return store.read(CLINICS, clinic_id, _member_key(sub))["name"]
+        name: str = store.read(CLINICS, clinic_id, _member_key(sub))["name"]
+        return name
     except NotFound:
         return "A clinician"
 
@@ -183,7 +175,7 @@ def member_name(store: MetadataStore, clinic_id: str, sub: str) -> str:
 def _update_membership(store: MetadataStore, sub: str, *, add: str | None = None, remove: str | None = None) -> None:
     key = _member_key(sub)
 
-    def change(doc: dict) -> None:
+    def change(doc: dict[str, Any]) -> None:
         ids = [c for c in doc.get("clinicIds", []) if c != remove]
         if add and add not in ids:
             ids.append(add)

@@ -8,18 +8,18 @@ from typing import Any
 
 from shared_code.ports import Conflict, ContainerSpec, MetadataStore, NotFound, PreconditionFailed
 
-Change = Callable[[dict], Any]
+Change = Callable[[dict[str, Any]], Any]
 
 
 def modify(
     store: MetadataStore,
     container: ContainerSpec,
-    doc_or_key: dict | tuple[str, str],
+    doc_or_key: dict[str, Any] | tuple[str, str],
     change: Change,
     *,
-    create: Callable[[], dict] | None = None,
+    create: Callable[[], dict[str, Any]] | None = None,
     attempts: int = 5,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Apply `change(doc)` (which mutates doc; returning False means "leave it as it is").
 
     `doc_or_key` is a document read earlier (used for the first attempt) or (partition, id).
@@ -29,7 +29,7 @@ def modify(
     """
     if isinstance(doc_or_key, tuple):
         partition, doc_id = doc_or_key
-        doc: dict | None = None
+        doc: dict[str, Any] | None = None
     else:
         doc = doc_or_key
         partition, doc_id = doc[container.partition_key], doc["id"]
@@ -70,7 +70,7 @@ def bare_etag(etag: str) -> str:
     return etag[1:-1] if len(etag) >= 2 and etag[0] == etag[-1] == '"' else etag
 
 
-def modify_if_match(store: MetadataStore, container: ContainerSpec, doc: dict, change: Change, if_match: IfMatch) -> dict:
+def modify_if_match(store: MetadataStore, container: ContainerSpec, doc: dict[str, Any], change: Change, if_match: IfMatch) -> dict[str, Any]:
     """Change a document the way an HTTP request asked: without If-Match (or with `*`) the change is
     re-applied on a lost race and never refused; with entity tags, it is made only if the current
     version is one of them (PreconditionFailed, so 412, otherwise)."""

@@ -6,6 +6,7 @@ import hashlib
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from shared_code.domain.errors import RuleViolation
 
@@ -13,15 +14,17 @@ _PATH = Path(__file__).resolve().parent.parent / "data" / "consent_texts.json"
 
 
 @cache
-def _texts() -> dict:
-    return json.loads(_PATH.read_text(encoding="utf-8"))
+def _texts() -> dict[str, Any]:
+    texts: dict[str, Any] = json.loads(_PATH.read_text(encoding="utf-8"))
+    return texts
 
 
 def current_version() -> str:
-    return _texts()["current"]
+    version: str = _texts()["current"]
+    return version
 
 
-def render(clinic: dict, version: str | None = None) -> dict:
+def render(clinic: dict[str, Any], version: str | None = None) -> dict[str, Any]:
     version = version or current_version()
     template = _texts()["versions"].get(version)
     if template is None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
+from shared_code.ports import IMAGES, PATIENTS, UPLOADS, Dependencies, NotFound
 from shared_code.services import access, paging, pending_work
 
 log = logging.getLogger("skinvault.deletion")
@@ -37,13 +37,13 @@ def renditions_prefix(patient_id: str, image_id: str) -> str:
 
 
 # ----------------------------------------------------------------------------- photos
-def delete_image(services: Any, patient_id: str, image_id: str) -> None:
+def delete_image(services: Dependencies, patient_id: str, image_id: str) -> None:
     item = pending_work.record(services.store, pending_work.DELETE_IMAGE, patient_id, image_id, services.clock.now() + RETRY_AFTER)
     _delete_doc(services, patient_id, image_id)  # the commit point
     finish_now(services, item, lambda: remove_image_leftovers(services, patient_id, image_id))
 
 
-def remove_image_leftovers(services: Any, patient_id: str, image_id: str) -> None:
+def remove_image_leftovers(services: Dependencies, patient_id: str, image_id: str) -> None:
     """Everything of a photo but its metadata document (idempotent)."""
     access.forget_owner(services.store, "img", image_id)
     services.blobs.delete(UPLOADS, upload_blob_name(patient_id, image_id))
@@ -51,13 +51,13 @@ def remove_image_leftovers(services: Any, patient_id: str, image_id: str) -> Non
 
 
 # ----------------------------------------------------------------------------- folders
-def delete_folder(services: Any, patient_id: str, folder_id: str) -> None:
+def delete_folder(services: Dependencies, patient_id: str, folder_id: str) -> None:
     item = pending_work.record(services.store, pending_work.DELETE_FOLDER, patient_id, folder_id, services.clock.now() + RETRY_AFTER)
     _delete_doc(services, patient_id, folder_id)  # the commit point: the folder is gone for every reader
     finish_now(services, item, lambda: remove_folder_leftovers(services, patient_id, folder_id))
 
 
-def remove_folder_leftovers(services: Any, patient_id: str, folder_id: str) -> None:
+def remove_folder_leftovers(services: Dependencies, patient_id: str, folder_id: str) -> None:
     """The photos of a deleted folder, each metadata first, then its blobs (idempotent)."""
     for image in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "image", "folderId": folder_id}, order_by="capturedAt"):
         _delete_doc(services, patient_id, image["id"])
@@ -66,7 +66,7 @@ def remove_folder_leftovers(services: Any, patient_id: str, folder_id: str) -> N
 
 
 # ----------------------------------------------------------------------------- shared steps
-def finish_now(services: Any, item: dict, finish: Callable[[], None]) -> bool:
+def finish_now(services: Dependencies, item: dict[str, Any], finish: Callable[[], None]) -> bool:
     """Run the steps after a commit point. On failure, leave the work item for the timer (which
     retries until done) and report success to the caller anyway: the commit has happened."""
     try:
@@ -87,7 +87,7 @@ def finish_now(services: Any, item: dict, finish: Callable[[], None]) -> bool:
     return True
 
 
-def resume(services: Any, item: dict) -> None:
+def resume(services: Dependencies, item: dict[str, Any]) -> None:
     """The reconciliation timer's step for a deletion item; raises when it must be retried."""
     store, pid, target = services.store, item["patientId"], item["targetId"]
     if _exists(store, pid, target):
@@ -100,7 +100,7 @@ def resume(services: Any, item: dict) -> None:
     pending_work.done(store, item)
 
 
-def _delete_doc(services: Any, patient_id: str, doc_id: str) -> None:
+def _delete_doc(services: Dependencies, patient_id: str, doc_id: str) -> None:
     try:
         services.store.delete(PATIENTS, patient_id, doc_id)
     except NotFound:

@@ -17,7 +17,7 @@ from typing import Any
 
 from shared_code.domain.common import iso
 from shared_code.domain.sharing import covers_folder
-from shared_code.ports import EXPORTS, PATIENTS, NotFound
+from shared_code.ports import EXPORTS, PATIENTS, Dependencies, NotFound
 from shared_code.services import access, concurrency, paging
 
 log = logging.getLogger("skinvault.exports")
@@ -32,7 +32,7 @@ def export_blob_name(patient_id: str, export_id: str) -> str:
     return f"{patient_id}/{export_id}.zip"
 
 
-def direct_care_share(services: Any, patient_id: str, clinic_id: str) -> dict | None:
+def direct_care_share(services: Dependencies, patient_id: str, clinic_id: str) -> dict[str, Any] | None:
     """The patient's active share with the clinic, when it allows direct care (exports are direct care)."""
     share = access.active_share(services.store, patient_id, (clinic_id,), services.clock.now())
     if share is None or "direct-care" not in share.get("purposes", []):
@@ -40,7 +40,7 @@ def direct_care_share(services: Any, patient_id: str, clinic_id: str) -> dict | 
     return share
 
 
-def photos_in_scope(services: Any, doc: dict, share: dict | None) -> bool:
+def photos_in_scope(services: Dependencies, doc: dict[str, Any], share: dict[str, Any] | None) -> bool:
     """True when every photo of the export still exists, is ready, and is in a folder the share covers."""
     if share is None:
         return False
@@ -59,11 +59,11 @@ def photos_in_scope(services: Any, doc: dict, share: dict | None) -> bool:
     return True
 
 
-def withdraw(services: Any, doc: dict) -> dict:
+def withdraw(services: Dependencies, doc: dict[str, Any]) -> dict[str, Any]:
     """Mark the export withdrawn (from then on it is never served), then delete its package.
     Idempotent: calling it again deletes the package again (should the first delete have failed)."""
 
-    def change(d: dict) -> bool | None:
+    def change(d: dict[str, Any]) -> bool | None:
         if d.get("status") == WITHDRAWN:
             return False
         d.update(status=WITHDRAWN, reason=WITHDRAWN_REASON, withdrawnAt=iso(services.clock.now()))
@@ -75,11 +75,11 @@ def withdraw(services: Any, doc: dict) -> dict:
     return stored
 
 
-def end_exports_out_of_scope(services: Any, patient_id: str) -> int:
+def end_exports_out_of_scope(services: Dependencies, patient_id: str) -> int:
     """After the patient narrowed or revoked a share or deleted photos: withdraw every live export
     of theirs that holds something no longer shared. Returns how many were withdrawn."""
     withdrawn = 0
-    shares: dict[str, dict | None] = {}
+    shares: dict[str, dict[str, Any] | None] = {}
     for doc in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "export"}, order_by="createdAt"):
         if doc.get("status") not in LIVE_STATES:
             continue

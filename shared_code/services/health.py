@@ -9,27 +9,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from shared_code.domain.common import iso
-from shared_code.ports import LOOKUPS
+from shared_code.ports import LOOKUPS, Dependencies
 
 log = logging.getLogger("skinvault.health")
 
 HEALTH_DOC_ID = "health"
 
 
-def _store_takes_a_write(services: Any) -> None:
+def _store_takes_a_write(services: Dependencies) -> None:
     services.store.upsert(LOOKUPS, {"id": HEALTH_DOC_ID, "key": HEALTH_DOC_ID, "checkedAt": iso(services.clock.now())})
 
 
-def _queues_answer(services: Any) -> None:
+def _queues_answer(services: Dependencies) -> None:
     ping = getattr(services.queue, "ping", None)
     if ping is not None:
         ping()
 
 
-def check(services: Any) -> tuple[bool, dict[str, str]]:
+def check(services: Dependencies) -> tuple[bool, dict[str, str]]:
     probes: tuple[tuple[str, Callable[[], None]], ...] = (
         ("blobStorage", services.blobs.ping),
         ("metadataStore", lambda: _store_takes_a_write(services)),

@@ -30,7 +30,7 @@ from shared_code.domain.conversation import (
 )
 from shared_code.domain.errors import AlreadyTaken, Gone, NotFoundError, RuleViolation
 from shared_code.domain.triage import AWAITING, queue_key
-from shared_code.ports import CLINICS, LOOKUPS, NOTIFICATIONS_QUEUE, PATIENTS, Conflict, NotFound
+from shared_code.ports import CLINICS, LOOKUPS, NOTIFICATIONS_QUEUE, PATIENTS, Conflict, Dependencies, NotFound
 from shared_code.services import access, audit, clinics, concurrency, paging, reminders
 
 INVITATION_SCHEMA = {
@@ -78,7 +78,7 @@ def clinic_view(doc: dict, now: Any) -> dict:
     }
 
 
-def create(services: Any, user: Principal, body: dict) -> dict:
+def create(services: Dependencies, user: Principal, body: dict) -> dict:
     store, now = services.store, services.clock.now()
     clinic_id = body.get("clinicId")
     if clinic_id is None:
@@ -131,11 +131,11 @@ def _clinics_invitation(store: Any, user: Principal, invitation_id: str) -> dict
     raise NotFoundError()
 
 
-def get_for_clinic(services: Any, user: Principal, invitation_id: str) -> dict:
+def get_for_clinic(services: Dependencies, user: Principal, invitation_id: str) -> dict:
     return clinic_view(_clinics_invitation(services.store, user, invitation_id), services.clock.now())
 
 
-def cancel(services: Any, user: Principal, invitation_id: str) -> dict:
+def cancel(services: Dependencies, user: Principal, invitation_id: str) -> dict:
     now = services.clock.now()
     doc = _clinics_invitation(services.store, user, invitation_id)
 
@@ -152,7 +152,7 @@ def cancel(services: Any, user: Principal, invitation_id: str) -> dict:
 
 
 # ----------------------------------------------------------------------------- the patient's side
-def _by_code(services: Any, code: str) -> dict:
+def _by_code(services: Dependencies, code: str) -> dict:
     if not code or len(code) > 64:
         raise NotFoundError(NO_SUCH_CODE)
     try:
@@ -176,7 +176,7 @@ def _usable_by(doc: dict, patient_id: str, now: Any) -> str:
     return state
 
 
-def patient_view(services: Any, doc: dict, state: str) -> dict:
+def patient_view(services: Dependencies, doc: dict, state: str) -> dict:
     clinic = clinics.get_clinic(services.store, doc["clinicId"])
     return {
         "clinic": {"id": clinic["id"], "name": clinic["name"]},
@@ -187,12 +187,12 @@ def patient_view(services: Any, doc: dict, state: str) -> dict:
     }
 
 
-def look_up(services: Any, user: Principal, code: str) -> dict:
+def look_up(services: Dependencies, user: Principal, code: str) -> dict:
     doc = _by_code(services, code)
     return patient_view(services, doc, _usable_by(doc, user.patient_id, services.clock.now()))
 
 
-def accept(services: Any, user: Principal, code: str) -> dict:
+def accept(services: Dependencies, user: Principal, code: str) -> dict:
     """Tie the invitation to this patient (once; the same patient accepting again is no change)."""
     store, now, pid = services.store, services.clock.now(), user.patient_id
     doc = _by_code(services, code)
@@ -226,7 +226,7 @@ def accept(services: Any, user: Principal, code: str) -> dict:
     return patient_view(services, updated, invitation_state(updated, now))
 
 
-def complete_for_share(services: Any, patient_id: str, clinic_id: str, share: dict, case_id: str) -> None:
+def complete_for_share(services: Dependencies, patient_id: str, clinic_id: str, share: dict, case_id: str) -> None:
     """A share to a clinic completes the patient's accepted invitations from it; the case then waits
     for photos (unless the shared folders have some) and any reminder the clinic asked for is set."""
     store, now = services.store, services.clock.now()

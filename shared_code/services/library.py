@@ -7,13 +7,13 @@ from typing import Any
 
 from shared_code import telemetry
 from shared_code.auth.principal import PATIENT, Principal
-from shared_code.domain.body_sites import BODY_SITES
 from shared_code.domain.common import iso, new_id, public_view, uk_file_stamp
 from shared_code.domain.errors import NotFoundError, RuleViolation
-from shared_code.domain.lesion_history import LesionHistory
+from shared_code.domain.folder import Folder
 from shared_code.domain.library import check_captured_at, check_upload_request, clean_folder_fields
 from shared_code.domain.ranges import ByteRange, parse_range
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS, NotFound
+from shared_code.repositories.folders import FolderRepository
 from shared_code.services import access, case_summary, concurrency, deletion, paging, pending_work, quotas
 from shared_code.services.deletion import upload_blob_name
 from shared_code.services.export_scope import end_exports_out_of_scope
@@ -25,13 +25,7 @@ UPLOAD_SETTLE_TIME = timedelta(minutes=10)  # after the upload link expires, bef
 
 # ----------------------------------------------------------------------------- folders
 def folder_view(doc: dict) -> dict:
-    view = public_view(doc, drop=("readyImageCount",))
-    view["id"] = doc["id"]
-    view["etag"] = doc.get("_etag")
-    site = doc.get("bodySite")
-    view["bodySiteCode"] = {"system": "http://snomed.info/sct", "code": BODY_SITES[site][0], "display": BODY_SITES[site][1]} if site else None
-    view["lesionHistory"] = LesionHistory.view_of(doc.get("lesionHistory"))  # the questionnaire's answers, in words
-    return view
+    return Folder.from_doc(doc).view()
 
 
 def create_folder(services: Any, user: Principal, body: dict) -> dict:
@@ -56,15 +50,15 @@ def create_folder(services: Any, user: Principal, body: dict) -> dict:
     doc.update(fields)
     doc["readyImageCount"] = 0  # kept as photos become ready or go (case_summary.py)
     access.register_owner(services.store, "fld", folder_id, user.patient_id)
-    created = services.store.create(PATIENTS, doc)
+    created = FolderRepository(services.store).add(Folder.from_doc(doc))
     # an all-folders share now covers it
     case_summary.after_commit("folder create", user.patient_id, lambda: case_summary.refresh_cases(services.store, user.patient_id, now))
-    return folder_view(created)
+    return created.view()
 
 
 def list_folders(services: Any, user: Principal, limit: int, token: str | None) -> dict:
-    page = paging.fetch(services.store, PATIENTS, user.patient_id, where={"type": "folder"}, order_by="createdAt", limit=limit, token=token)
-    return paging.as_response(page, folder_view)
+    folders, continuation = FolderRepository(services.store).page(user.patient_id, limit, token)
+    return paging.response([folder.view() for folder in folders], continuation)
 
 
 def get_folder(services: Any, user: Principal, folder_id: str) -> dict:

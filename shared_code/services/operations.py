@@ -102,9 +102,10 @@ def _items(services: Any, kind: str) -> list[dict[str, Any]]:
 
 def _read(services: Any, patient_id: str, doc_id: str) -> dict[str, Any] | None:
     try:
-        return services.store.read(PATIENTS, patient_id, doc_id)
+        doc: dict[str, Any] = services.store.read(PATIENTS, patient_id, doc_id)
     except NotFound:
         return None
+    return doc
 
 
 def _age(now: datetime, when: str | None) -> int | None:
@@ -181,7 +182,7 @@ def redrive_uploads(services: Any, older_than: timedelta, *, dry_run: bool, uplo
         done = {**entry.as_dict(), "outcome": outcome, "status": image.get("status", "gone")}
         if upload_queues is not None and done["status"] != "pending":
             name = upload_blob_name(entry.patient_id, entry.id)
-            done["poisonDropped"] = upload_queues.drop_poisoned(BLOB_TRIGGER, lambda body, name=name: body.get("BlobName") == name)
+            done["poisonDropped"] = upload_queues.drop_poisoned(BLOB_TRIGGER, lambda body, name=name: body.get("BlobName") == name)  # type: ignore[misc]
         report.done.append(done)
         log.info("manage: upload re-driven image_id=%s outcome=%s", entry.id, outcome)
     return report

@@ -60,18 +60,18 @@ def fetch(
         raise
 
 
-def response(items: list[dict], continuation: str | None) -> dict:
+def response(items: list[dict[str, Any]], continuation: str | None) -> dict[str, Any]:
     return {"items": items, "continuationToken": continuation}
 
 
-def as_response(page: Page, view: Callable[[dict], dict]) -> dict:
+def as_response(page: Page, view: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     return response([view(item) for item in page.items], page.continuation)
 
 
 def fetch_all(
     store: MetadataStore, container: ContainerSpec, partition: str, *, where: Mapping[str, Any], order_by: str, descending: bool = False
-) -> list[dict]:
-    out: list[dict] = []
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     cont = None
     while True:
         page = store.query(container, partition, where=where, order_by=order_by, descending=descending, limit=500, continuation=cont)

@@ -12,7 +12,7 @@ from shared_code.ports import PATIENTS, Conflict, MetadataStore, NotFound
 from shared_code.services import email_verification
 
 
-def profile_view(doc: dict) -> dict:
+def profile_view(doc: dict[str, Any]) -> dict[str, Any]:
     view = public_view(doc)
     view["id"] = doc["id"]
     for field in ("givenName", "familyName"):  # profiles made before the names were asked for
@@ -20,7 +20,7 @@ def profile_view(doc: dict) -> dict:
     return view
 
 
-def _with_verified_nhs_number(store: MetadataStore, user: Principal, doc: dict) -> dict:
+def _with_verified_nhs_number(store: MetadataStore, user: Principal, doc: dict[str, Any]) -> dict[str, Any]:
     """NHS login vouches for the number in its token: it replaces whatever the patient typed."""
     if not user.nhs_number or (doc.get("nhsNumber") == user.nhs_number and doc.get("nhsNumberVerified")):
         return doc
@@ -28,7 +28,7 @@ def _with_verified_nhs_number(store: MetadataStore, user: Principal, doc: dict) 
     return store.replace(PATIENTS, doc, if_match=doc["_etag"])
 
 
-def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict:
+def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict[str, Any]:
     pid = user.patient_id
     try:
         return _with_verified_nhs_number(store, user, store.read(PATIENTS, pid, pid))
@@ -56,7 +56,7 @@ def get_or_create(store: MetadataStore, user: Principal, now: Any) -> dict:
     return created
 
 
-def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:
+def update(store: MetadataStore, user: Principal, body: dict[str, Any], now: Any) -> dict[str, Any]:
     changes = validate_profile_update(body, now.date())
     if "nhsNumber" in changes:
         if user.nhs_number and changes["nhsNumber"] != user.nhs_number:
@@ -72,7 +72,7 @@ def update(store: MetadataStore, user: Principal, body: dict, now: Any) -> dict:
     return updated
 
 
-def read_profile(store: MetadataStore, patient_id: str) -> dict | None:
+def read_profile(store: MetadataStore, patient_id: str) -> dict[str, Any] | None:
     try:
         return store.read(PATIENTS, patient_id, patient_id)
     except NotFound:

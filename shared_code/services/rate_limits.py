@@ -57,7 +57,7 @@ def check(store: MetadataStore, counter: Counter, *, limit: int, window_seconds:
 def add(store: MetadataStore, counter: Counter, *, window_seconds: int, now: datetime) -> None:
     window, _ = _window(now, window_seconds)
 
-    def bump(doc: dict) -> None:
+    def bump(doc: dict[str, Any]) -> None:
         if doc.get("window") != window:
             doc.update(window=window, count=0)
         doc["count"] = doc.get("count", 0) + 1
@@ -69,7 +69,7 @@ def take(store: MetadataStore, counter: Counter, *, limit: int, window_seconds: 
     """Check and count in one write: of concurrent callers, at most `limit` per window get through."""
     window, retry_after = _window(now, window_seconds)
 
-    def bump(doc: dict) -> None:
+    def bump(doc: dict[str, Any]) -> None:
         if doc.get("window") != window:
             doc.update(window=window, count=0)
         if doc.get("count", 0) >= limit:

@@ -7,14 +7,18 @@ one active share: what the patient sees in their list is exactly what the clinic
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from shared_code.auth.principal import Principal
-from shared_code.domain.common import iso, new_id, parse_instant, public_view, stable_id
+from shared_code.domain.common import iso, new_id, parse_instant, stable_id
 from shared_code.domain.errors import NotFoundError, RuleViolation
 from shared_code.domain.identity import identity_keys
-from shared_code.domain.sharing import ACTIVE, EXPIRED, check_grant, share_state
-from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, NotFound
+from shared_code.domain.share import Share, ShareConsent
+from shared_code.domain.sharing import EXPIRED, check_grant
+from shared_code.ports import CLINICS, NOTIFICATIONS_QUEUE, PATIENTS, Dependencies, NotFound
+from shared_code.repositories.shares import ShareRepository
 from shared_code.services import access, audit, case_summary, clinics, concurrency, consent, invitations, paging, profile, safeguards, triage_summary
 from shared_code.services.export_scope import end_exports_out_of_scope
 
@@ -43,23 +47,18 @@ def case_id_for(clinic_id: str, patient_id: str) -> str:
     return stable_id("case", clinic_id, patient_id)
 
 
-def share_view(doc: dict, now: Any, clinic_name: str | None = None) -> dict:
-    view = public_view(doc)
-    view["id"] = doc["id"]
-    view["clinicId"] = doc["clinicId"]
-    view["state"] = share_state(doc, now)
-    if clinic_name is not None:
-        view["clinicName"] = clinic_name
-    return view
+def share_view(share: Share, now: datetime, clinic_name: str | None = None) -> dict[str, Any]:
+    return share.view(now, clinic_name)
 
 
-def consent_text(services: Any, clinic_id: str) -> dict:
+def consent_text(services: Dependencies, clinic_id: str) -> dict[str, Any]:
     clinic = clinics.get_clinic(services.store, clinic_id)
     return consent.render(clinic)
 
 
-def grant(services: Any, user: Principal, body: dict) -> dict:
+def grant(services: Dependencies, user: Principal, body: dict[str, Any]) -> dict[str, Any]:
     store, now = services.store, services.clock.now()
+    patient_id = _patient(user)
     clinic = clinics.get_clinic(services.store, body["clinicId"])
     all_folders = bool(body.get("allFolders"))
     folder_ids = body.get("folderIds") or []
@@ -67,7 +66,7 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
         raise RuleViolation("Choose either some folders (folderIds) or allFolders: true.")
     for folder_id in folder_ids:
         try:
-            folder = store.read(PATIENTS, user.patient_id, folder_id)
+            folder = store.read(PATIENTS, patient_id, folder_id)
         except NotFound:
             folder = None
         if folder is None or folder.get("type") != "folder":
@@ -85,64 +84,63 @@ def grant(services: Any, user: Principal, body: dict) -> dict:
         raise RuleViolation("The consent text has changed. Read the current version and accept it to share.")
     rendered = consent.render(clinic, accepted["textVersion"])
 
-    share = {
-        "id": new_id("shr"),
-        "patientId": user.patient_id,
-        "type": "share",
-        "clinicId": clinic["id"],
-        "allFolders": all_folders,
-        "folderIds": None if all_folders else folder_ids,
-        "purposes": sorted(body["purposes"]),
-        "expiresAt": iso(expires_at),
-        "grantedAt": iso(now),
-        "revokedAt": None,
-        "endReason": None,
-        "consent": {"textVersion": rendered["version"], "textHash": rendered["textHash"], "acceptedAt": iso(now), "acceptedBy": user.patient_id},
-    }
-    created = store.create(PATIENTS, share)
+    share = Share(
+        id=new_id("shr"),
+        patient_id=patient_id,
+        clinic_id=clinic["id"],
+        all_folders=all_folders,
+        folder_ids=None if all_folders else tuple(folder_ids),
+        purposes=tuple(sorted(body["purposes"])),
+        expires_at=iso(expires_at),
+        granted_at=iso(now),
+        consent=ShareConsent(text_version=rendered["version"], text_hash=rendered["textHash"], accepted_at=iso(now), accepted_by=patient_id),
+    )
+    shares = ShareRepository(store)
+    created = shares.add(share)
     created = _replace_others(services, created, now)
-    end_exports_out_of_scope(services, user.patient_id)  # a narrower share ends exports of what it no longer covers
-    case_id = _open_case(services, clinic["id"], user.patient_id, created, now)
-    if share_state(created, now) == ACTIVE:
-        invitations.complete_for_share(services, user.patient_id, clinic["id"], created, case_id)
-    audit.by_patient(store, now, user.patient_id, "share-granted", clinic["id"], ("share", created["id"]))
-    services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "share-granted", "clinicId": clinic["id"], "shareId": created["id"], "caseId": case_id})
+    end_exports_out_of_scope(services, patient_id)  # a narrower share ends exports of what it no longer covers
+    case_id = _open_case(services, clinic["id"], patient_id, created, now)
+    if created.is_active(now):
+        invitations.complete_for_share(services, patient_id, clinic["id"], created.to_doc(), case_id)
+    audit.by_patient(store, now, patient_id, "share-granted", clinic["id"], ("share", created.id))
+    services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "share-granted", "clinicId": clinic["id"], "shareId": created.id, "caseId": case_id})
     return share_view(created, now, clinic["name"])
 
 
-def _replace_others(services: Any, created: dict, now: Any) -> dict:
+def _patient(user: Principal) -> str:
+    if user.patient_id is None:  # the routes only let patients in; this keeps the type honest
+        raise NotFoundError()
+    return user.patient_id
+
+
+def _replace_others(services: Dependencies, created: Share, now: datetime) -> Share:
     """End the patient's other active shares with this clinic: the newest (grantedAt, id) stays.
 
     Decided after our own share is stored, so that concurrent grants agree: of any two, whichever
     looks second sees the other and ends the older one (which may be its own)."""
-
-    def key(s: dict) -> tuple:
-        return (parse_instant(s["grantedAt"]), s["id"])
-
-    for other in _active_shares_with(services.store, created["patientId"], created["clinicId"], now):
-        if other["id"] == created["id"]:
+    for other in _active_shares_with(services, created.patient_id, created.clinic_id, now):
+        if other.id == created.id:
             continue
-        if key(other) < key(created):
+        if other.order_key() < created.order_key():
             _end(services, other, now, reason="replaced")
         else:
             return _end(services, created, now, reason="replaced")
     return created
 
 
-def _active_shares_with(store: Any, patient_id: str, clinic_id: str, now: Any) -> list[dict]:
-    page = store.query(PATIENTS, patient_id, where={"type": "share", "clinicId": clinic_id}, limit=200)
-    return [s for s in page.items if share_state(s, now) == ACTIVE]
+def _active_shares_with(services: Dependencies, patient_id: str, clinic_id: str, now: datetime) -> list[Share]:
+    return [s for s in ShareRepository(services.store).with_clinic(patient_id, clinic_id) if s.is_active(now)]
 
 
-def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now: Any) -> str:
+def _open_case(services: Dependencies, clinic_id: str, patient_id: str, share: Share, now: datetime) -> str:
     case_id = case_id_for(clinic_id, patient_id)
     identity = identity_keys(profile.read_profile(services.store, patient_id) or {})  # to spot one NHS number on two people
-    scope = [f["id"] for f in access.folders_in_scope(services.store, patient_id, share)]
+    scope = [f["id"] for f in access.folders_in_scope(services.store, patient_id, share.to_doc())]
 
     # the worklist row and the count of photos in scope, from the folders' counts (never the photos)
-    fields = case_summary.scope_fields(services.store, patient_id, share)
+    fields = case_summary.scope_fields(services.store, patient_id, share.to_doc())
 
-    def new_case() -> dict:
+    def new_case() -> dict[str, Any]:
         # a clinic that has never reviewed the case has every photo in scope to look at
         ready = fields["imageCount"]
         return {
@@ -156,11 +154,9 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
             "newImageCount": ready,
         }
 
-    def renew(case: dict) -> None:
+    def renew(case: dict[str, Any]) -> None:
         # a (new or renewed) share is something new for the clinic to look at: it shows under filter=new
-        case.update(
-            {"active": True, "shareId": share["id"], "lastActivityAt": iso(now), "hasNew": True, "sharingEndedAt": None, "endedPatient": None}
-        )
+        case.update({"active": True, "shareId": share.id, "lastActivityAt": iso(now), "hasNew": True, "sharingEndedAt": None, "endedPatient": None})
         case.update(fields)
         triage_summary.stamp_opened_case(case, now)
         case.update(identity)
@@ -172,50 +168,47 @@ def _open_case(services: Any, clinic_id: str, patient_id: str, share: dict, now:
     return case_id
 
 
-def _end(services: Any, share: dict, now: Any, *, reason: str) -> dict:
+def _end(services: Dependencies, share: Share, now: datetime, *, reason: str) -> Share:
     return _end_once(services, share, now, reason=reason)[0]
 
 
-def _end_once(services: Any, share: dict, now: Any, *, reason: str) -> tuple[dict, bool]:
+def _end_once(services: Dependencies, share: Share, now: datetime, *, reason: str) -> tuple[Share, bool]:
     """End a share; (the stored share, whether this call ended it). Of concurrent callers exactly
     one ends it, so exactly one writes what follows (the audit record)."""
     ended_here = False
 
-    def change(doc: dict) -> bool | None:
+    def change(current: Share) -> Share | None:
         nonlocal ended_here
         ended_here = False  # decided afresh on every attempt: a lost race re-reads
-        if doc.get("revokedAt"):
-            return False
-        doc.update({"revokedAt": iso(now), "endReason": reason})
+        if current.revoked_at:
+            return None
         ended_here = True
-        return None
+        return current.ended(iso(now), reason)
 
     # raises PreconditionFailed rather than report an end that was not stored
-    stored = concurrency.modify(services.store, PATIENTS, share, change)
+    stored = ShareRepository(services.store).modify(share, change)
     return (stored or share), ended_here and stored is not None
 
 
-def revoke(services: Any, user: Principal, share_id: str) -> dict:
+def revoke(services: Dependencies, user: Principal, share_id: str) -> dict[str, Any]:
     store, now = services.store, services.clock.now()
-    try:
-        share = store.read(PATIENTS, user.patient_id, share_id)
-    except NotFound:
-        raise NotFoundError() from None
-    if share.get("type") != "share":
+    patient_id = _patient(user)
+    share = ShareRepository(store).get(patient_id, share_id)
+    if share is None:
         raise NotFoundError()
-    if share_state(share, now) == ACTIVE:
+    if share.is_active(now):
         share, ended_here = _end_once(services, share, now, reason="revoked")
         if ended_here:  # two revokes at once: one audit record, by whichever ended it
-            end_exports_out_of_scope(services, user.patient_id)
-            _close_case_if_no_share(services, share["clinicId"], user.patient_id, now, ended_by_patient=True)
-            audit.by_patient(store, now, user.patient_id, "share-revoked", share["clinicId"], ("share", share_id))
+            end_exports_out_of_scope(services, patient_id)
+            _close_case_if_no_share(services, share.clinic_id, patient_id, now, ended_by_patient=True)
+            audit.by_patient(store, now, patient_id, "share-revoked", share.clinic_id, ("share", share_id))
     return share_view(share, now)
 
 
-def _close_case_if_no_share(services: Any, clinic_id: str, patient_id: str, now: Any, *, ended_by_patient: bool = False) -> None:
+def _close_case_if_no_share(services: Dependencies, clinic_id: str, patient_id: str, now: datetime, *, ended_by_patient: bool = False) -> None:
     """No share left: the case leaves the worklist. When the patient stopped sharing, it stays 30 days
     as "Sharing ended by the patient" with the summary the worklist showed, and the clinic is told."""
-    if _active_shares_with(services.store, patient_id, clinic_id, now):
+    if _active_shares_with(services, patient_id, clinic_id, now):
         return
     case_id = case_id_for(clinic_id, patient_id)
     if not ended_by_patient:
@@ -224,7 +217,7 @@ def _close_case_if_no_share(services: Any, clinic_id: str, patient_id: str, now:
     prof = profile.read_profile(services.store, patient_id) or {}
     summary = {"displayName": prof.get("displayName") or "", "dateOfBirth": prof.get("dateOfBirth"), "nhsNumber": prof.get("nhsNumber")}
 
-    def ended(case: dict) -> bool | None:
+    def ended(case: dict[str, Any]) -> bool | None:
         if not case.get("active"):
             return False
         case.update(
@@ -243,60 +236,59 @@ def _close_case_if_no_share(services: Any, clinic_id: str, patient_id: str, now:
         services.queue.send(NOTIFICATIONS_QUEUE, {"kind": "sharing-ended", "clinicId": clinic_id, "caseId": case_id, "at": iso(now)})
 
 
-def list_shares(services: Any, user: Principal, limit: int, token: str | None) -> dict:
+def list_shares(services: Dependencies, user: Principal, limit: int, token: str | None) -> dict[str, Any]:
     store, now = services.store, services.clock.now()
-    page = paging.fetch(store, PATIENTS, user.patient_id, where={"type": "share"}, order_by="grantedAt", limit=limit, token=token)
+    shares, continuation = ShareRepository(store).page(_patient(user), limit, token)
     names: dict[str, str] = {}
     items = []
-    for share in page.items:
+    for share in shares:
         note_expiry(services, share, now)
-        if share["clinicId"] not in names:
+        if share.clinic_id not in names:
             try:
-                names[share["clinicId"]] = clinics.get_clinic(store, share["clinicId"])["name"]
+                names[share.clinic_id] = clinics.get_clinic(store, share.clinic_id)["name"]
             except NotFoundError:
-                names[share["clinicId"]] = "A clinic that has closed"
-        items.append(share_view(share, now, names[share["clinicId"]]))
-    return paging.response(items, page.continuation)
+                names[share.clinic_id] = "A clinic that has closed"
+        items.append(share_view(share, now, names[share.clinic_id]))
+    return paging.response(items, continuation)
 
 
-def note_expiry(services: Any, share: dict, now: Any) -> None:
+def note_expiry(services: Dependencies, share: Share, now: datetime) -> None:
     """Record a share's expiry in the audit trail once, the first time anyone notices it."""
-    if share_state(share, now) != EXPIRED:
+    if share.state(now) != EXPIRED:
         return
     noted_here = False
 
-    def note(doc: dict) -> bool | None:
+    def note(current: Share) -> Share | None:
         nonlocal noted_here
-        noted_here = not doc.get("expiryAudited")
+        noted_here = not current.expiry_audited
         if not noted_here:
-            return False  # someone else noted it
-        doc["expiryAudited"] = True
-        return None
+            return None  # someone else noted it
+        return replace(current, expiry_audited=True)
 
-    concurrency.modify(services.store, PATIENTS, share, note)
+    ShareRepository(services.store).modify(share, note)
     if not noted_here:
         return
-    audit.record(services.store, now, share["patientId"], "system", "skinvault", "share-expired", share["clinicId"], ("share", share["id"]))
-    _close_case_if_no_share(services, share["clinicId"], share["patientId"], now)
+    audit.record(services.store, now, share.patient_id, "system", "skinvault", "share-expired", share.clinic_id, ("share", share.id))
+    _close_case_if_no_share(services, share.clinic_id, share.patient_id, now)
 
 
-def note_expiries(services: Any, patient_id: str) -> None:
+def note_expiries(services: Dependencies, patient_id: str) -> None:
     """Note every share of the patient's that has expired unnoticed, e.g. before showing the audit trail."""
     now = services.clock.now()
-    for share in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "share"}, order_by="grantedAt"):
+    for share in list(ShareRepository(services.store).all(patient_id)):
         note_expiry(services, share, now)
 
 
-def end_all_shares(services: Any, patient_id: str) -> None:
+def end_all_shares(services: Dependencies, patient_id: str) -> None:
     """Account erasure: end every share (the audit trail keeps the record)."""
     now = services.clock.now()
-    for share in paging.fetch_all(services.store, PATIENTS, patient_id, where={"type": "share"}, order_by="grantedAt"):
-        if share_state(share, now) == ACTIVE and _end_once(services, share, now, reason="account-erased")[1]:
-            audit.by_patient(services.store, now, patient_id, "share-revoked", share["clinicId"], ("share", share["id"]))
-        _close_case_if_no_share(services, share["clinicId"], patient_id, now)
+    for share in list(ShareRepository(services.store).all(patient_id)):
+        if share.is_active(now) and _end_once(services, share, now, reason="account-erased")[1]:
+            audit.by_patient(services.store, now, patient_id, "share-revoked", share.clinic_id, ("share", share.id))
+        _close_case_if_no_share(services, share.clinic_id, patient_id, now)
 
 
-def audit_trail(services: Any, patient_id: str, limit: int, token: str | None) -> dict:
+def audit_trail(services: Dependencies, patient_id: str, limit: int, token: str | None) -> dict[str, Any]:
     """The patient's 'who has looked' trail, with any share that ran out noted first."""
     note_expiries(services, patient_id)
     return audit.read_trail(services.store, patient_id, limit, token)

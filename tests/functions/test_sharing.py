@@ -189,6 +189,15 @@ def test_shares_are_listed_with_their_state_active_expired_or_revoked(scene, cli
     assert [s["id"] for s in listed] == [revoked, expiring, active]  # newest first
 
 
+def test_an_expired_share_is_listed_without_the_internal_expiry_mark(scene, client):
+    expiring = scene.share(folder_ids=[scene.folder("Mole")], days=1)["id"]
+    client.services.clock.advance(days=2)
+    ok(client.get("/api/shares", token=scene.patient.token))  # the first look notes the expiry
+    assert client.services.store.read(PATIENTS, scene.patient_id, expiring)["expiryAudited"] is True
+    (listed,) = ok(client.get("/api/shares", token=scene.patient.token))["items"]
+    assert listed["state"] == "expired" and "expiryAudited" not in listed
+
+
 def test_share_list_pages_with_a_continuation_token(scene, client):
     for n in range(3):
         clinic = create_clinic(client, scene.admin, f"Clinic {n}")["id"]

@@ -77,6 +77,16 @@ export const TRIAGE_OUTCOMES = [
   { value: "discharge", label: "Discharge", colour: "green" },
 ];
 
+// Keyed by the server's codes (shared_code/domain/vocabulary.py); tests/unit/web/test_label_maps.py
+// fails when the two drift apart.
+export const QUALITY_LABELS = { blurry: "May be blurred", "too-dark": "Too dark", "too-bright": "Too bright" };
+
+export const PURPOSE_LABELS = { "direct-care": "direct care", teaching: "teaching", research: "research" };
+
+export function purposeLabel(purpose) {
+  return PURPOSE_LABELS[purpose] || String(purpose || "").replace(/-/g, " ");
+}
+
 export const REMINDER_LABELS = { "1w": "every week", "2w": "every 2 weeks", "4w": "every 4 weeks", "1m": "every month" };
 
 export function triageLabel(outcome) {

@@ -4,18 +4,12 @@
 import { ApiError, api } from "../api.js";
 import { saveResponse } from "../blobs.js";
 import { button, h } from "../dom.js";
-import { formatDate, todayIso } from "../format.js";
+import { formatDate, PURPOSE_LABELS, todayIso } from "../format.js";
 import { groupAudit } from "../audit-words.js";
 import { pageUrl } from "../nav.js";
 import { forgetPerson } from "../people.js";
 import { currentSub, setNotice, takeNotice } from "../session.js";
 import { actionErrorMessage, field, inlineError, notice } from "./states.js";
-
-const PURPOSES = {
-  "direct-care": "your care",
-  teaching: "teaching other clinicians",
-  research: "research",
-};
 
 function back(href = pageUrl("home"), text = "Your folders") {
   return h("a", { class: "nhsuk-back-link", href }, text);
@@ -177,7 +171,7 @@ export async function consentStep(ctx, clinic) {
 // ------------------------------------------------------------------ who you share with
 function describeShare(share, folderNames) {
   const what = share.allFolders ? "All your folders, including new ones" : (share.folderIds || []).map((id) => folderNames.get(id) || "A folder you deleted").join(", ");
-  const uses = share.purposes.map((p) => PURPOSES[p] || p).join(", ");
+  const uses = share.purposes.map((p) => PURPOSE_LABELS[p] || p).join(", ");
   return [
     ["What they see", what],
     ["What for", uses],

@@ -10,6 +10,8 @@ import {
   formatNhsNumber,
   formatPlainDate,
   plural,
+  purposeLabel,
+  QUALITY_LABELS,
   REMINDER_LABELS,
   TRIAGE_OUTCOMES,
   triageLabel,
@@ -19,19 +21,8 @@ import { folderClinical, guardIntimate, isIntimate, patientFlagFacts } from "./c
 import { commentsSection } from "./comments.js";
 import { actionErrorMessage, inlineError } from "./states.js";
 
-const QUALITY = {
-  blur: "May be blurred",
-  blurry: "May be blurred",
-  dark: "Too dark",
-  underexposed: "Too dark",
-  bright: "Too bright",
-  overexposed: "Too bright",
-  "low-resolution": "Low resolution",
-  small: "Low resolution",
-};
-
 export function qualityLabel(code) {
-  return QUALITY[code] || String(code || "Quality warning").replace(/[-_]/g, " ");
+  return QUALITY_LABELS[code] || String(code || "Quality warning").replace(/[-_]/g, " ");
 }
 
 export function readyImages(folder) {
@@ -626,7 +617,7 @@ export async function caseView(ctx) {
       h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "NHS number"), h("dd", { class: "app-facts__value", dataset: { testid: "nhs-number" } }, nhs || "Not recorded")),
       h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Shared until"), h("dd", { class: "app-facts__value" }, formatDate(share.expiresAt) || "No end date")),
       share.purposes?.length
-        ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Shared for"), h("dd", { class: "app-facts__value" }, share.purposes.map((x) => x.replace(/-/g, " ")).join(", ")))
+        ? h("div", { class: "app-facts__item" }, h("dt", { class: "app-facts__key" }, "Shared for"), h("dd", { class: "app-facts__value" }, share.purposes.map(purposeLabel).join(", ")))
         : null,
       fresh.size ? h("div", { class: "app-facts__item", dataset: { testid: "new-since-review" } }, h("dt", { class: "app-facts__key" }, "New since last review"), h("dd", { class: "app-facts__value" }, tag(plural(fresh.size, "photo", "photos"), "blue"))) : null,
       detail.newReplyCount
