@@ -97,7 +97,11 @@ def test_clinician_exports_the_case_to_a_package_for_the_record(stack, tmp_path)
         assert "summary.pdf" in names
         (tmp_path / "one.dcm").write_bytes(zf.read(dicoms[0]))
     kinds = sorted({e["resource"]["resourceType"] for e in bundle["entry"]})
-    assert {"Binary", "DocumentReference", "Media", "Patient", "Provenance"} <= set(kinds)
+    assert {"DocumentReference", "Media", "Patient", "Provenance"} <= set(kinds)
+    # by default each Media points at its JPEG inside the package (one copy, no inline base64 Binary)
+    assert "Binary" not in kinds
+    media_urls = {e["resource"]["content"]["url"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Media"}
+    assert len(media_urls) == 2 and media_urls <= set(names)
     check = subprocess.run(["dciodvfy", str(tmp_path / "one.dcm")], capture_output=True, text=True)
     assert "Error" not in check.stdout + check.stderr
     trail = ok(patient.api.get("/api/audit"))["items"]
