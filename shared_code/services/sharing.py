@@ -135,7 +135,8 @@ def _active_shares_with(services: Dependencies, patient_id: str, clinic_id: str,
 def _open_case(services: Dependencies, clinic_id: str, patient_id: str, share: Share, now: datetime) -> str:
     case_id = case_id_for(clinic_id, patient_id)
     identity = identity_keys(profile.read_profile(services.store, patient_id) or {})  # to spot one NHS number on two people
-    scope = [f["id"] for f in access.folders_in_scope(services.store, patient_id, share.to_doc())]
+    in_scope = access.folders_in_scope(services.store, patient_id, share.to_doc())
+    scope = [f["id"] for f in in_scope]
 
     # the worklist row and the count of photos in scope, from the folders' counts (never the photos)
     fields = case_summary.scope_fields(services.store, patient_id, share.to_doc())
@@ -162,7 +163,10 @@ def _open_case(services: Dependencies, clinic_id: str, patient_id: str, share: S
         case.update(identity)
         added = triage_summary.widen_scope(case, scope, now)  # folders the clinic could not see before
         if added:
-            case["newImageCount"] = case.get("newImageCount", 0) + sum(len(access.ready_images(services.store, patient_id, fid)) for fid in added)
+            # from the folders' kept counts (case_summary.py), never by listing their photos
+            case["newImageCount"] = case.get("newImageCount", 0) + sum(
+                case_summary.folder_ready_count(services.store, f) for f in in_scope if f["id"] in added
+            )
 
     concurrency.modify(services.store, CLINICS, (clinic_id, case_id), renew, create=new_case)
     return case_id

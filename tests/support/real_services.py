@@ -29,7 +29,8 @@ class ShiftedClock:
         self.offset += timedelta(**delta)
 
 
-def real_services(azurite: Azurite, tmp_path: Path, **settings: str) -> Services:
+def azurite_services(azurite: Azurite, tmp_path: Path, **settings: str) -> Services:
+    """The app's services as bootstrap builds them, over Azurite, a SQLite file and a PEM KEK in tmp_path."""
     env = dict(
         EXAMPLE_SETTINGS,
         STORAGE=azurite.connection_string,
@@ -40,9 +41,14 @@ def real_services(azurite: Azurite, tmp_path: Path, **settings: str) -> Services
         DEV_ISSUER_KEY_PATH=str(tmp_path / "dev.pem"),
     )
     env.update(settings)
-    real = build(Settings.from_env(env))
-    real.store.ensure_containers()
-    real.blobs.ensure_containers()
+    services = build(Settings.from_env(env))
+    services.store.ensure_containers()
+    services.blobs.ensure_containers()
+    return services
+
+
+def real_services(azurite: Azurite, tmp_path: Path, **settings: str) -> Services:
+    real = azurite_services(azurite, tmp_path, **settings)
     return dataclasses.replace(real, store=FaultyStore(real.store), clock=ShiftedClock())
 
 

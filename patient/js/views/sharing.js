@@ -9,38 +9,7 @@ import { groupAudit } from "../audit-words.js";
 import { pageUrl } from "../nav.js";
 import { forgetPerson } from "../people.js";
 import { currentSub, setNotice, takeNotice } from "../session.js";
-import { actionErrorMessage, field, inlineError, notice } from "./states.js";
-
-function back(href = pageUrl("home"), text = "Your folders") {
-  return h("a", { class: "nhsuk-back-link", href }, text);
-}
-
-function checkbox(id, label, { checked = false, hint = null, value = "" } = {}) {
-  const input = h("input", { class: "nhsuk-checkboxes__input", id, name: id, type: "checkbox", value, checked, "aria-describedby": hint ? `${id}-hint` : null });
-  return {
-    input,
-    item: h(
-      "div",
-      { class: "nhsuk-checkboxes__item" },
-      input,
-      h("label", { class: "nhsuk-label nhsuk-checkboxes__label", for: id }, label),
-      hint ? h("div", { class: "nhsuk-hint nhsuk-checkboxes__hint", id: `${id}-hint` }, hint) : null,
-    ),
-  };
-}
-
-function radio(name, id, value, label, checked = false) {
-  const input = h("input", { class: "nhsuk-radios__input", id, name, type: "radio", value, checked });
-  return { input, item: h("div", { class: "nhsuk-radios__item" }, input, h("label", { class: "nhsuk-label nhsuk-radios__label", for: id }, label)) };
-}
-
-function fieldset(legend, ...children) {
-  return h(
-    "div",
-    { class: "nhsuk-form-group" },
-    h("fieldset", { class: "nhsuk-fieldset" }, h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--s" }, legend), ...children),
-  );
-}
+import { actionErrorMessage, back, checkbox, field, fieldset, inlineError, notice, radio } from "./states.js";
 
 function addDays(days) {
   const d = new Date(Date.now() + days * 86400000);

@@ -1,6 +1,7 @@
 // Shared page states: errors with retry, page not found, inline messages.
 
 import { button, h } from "../dom.js";
+import { pageUrl } from "../nav.js";
 
 function describe(err) {
   if (err?.network) return { title: "You are offline", body: "Check your internet connection, then try again. Photos you take are kept safely on this phone until you are back online." };
@@ -111,4 +112,37 @@ export function textArea({ id, label, hint, value = "", rows = 3 }) {
     input,
   );
   return { group, input };
+}
+
+// ------------------------------------------------------------------ form pieces (NHS.UK markup)
+/** The back link at the top of a page. */
+export function back(href = pageUrl("home"), text = "Your folders") {
+  return h("a", { class: "nhsuk-back-link", href }, text);
+}
+
+export function checkbox(id, label, { checked = false, hint = null, value = "" } = {}) {
+  const input = h("input", { class: "nhsuk-checkboxes__input", id, name: id, type: "checkbox", value, checked, "aria-describedby": hint ? `${id}-hint` : null });
+  return {
+    input,
+    item: h(
+      "div",
+      { class: "nhsuk-checkboxes__item" },
+      input,
+      h("label", { class: "nhsuk-label nhsuk-checkboxes__label", for: id }, label),
+      hint ? h("div", { class: "nhsuk-hint nhsuk-checkboxes__hint", id: `${id}-hint` }, hint) : null,
+    ),
+  };
+}
+
+export function radio(name, id, value, label, checked = false) {
+  const input = h("input", { class: "nhsuk-radios__input", id, name, type: "radio", value, checked });
+  return { input, item: h("div", { class: "nhsuk-radios__item" }, input, h("label", { class: "nhsuk-label nhsuk-radios__label", for: id }, label)) };
+}
+
+export function fieldset(legend, ...children) {
+  return h(
+    "div",
+    { class: "nhsuk-form-group" },
+    h("fieldset", { class: "nhsuk-fieldset" }, h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--s" }, legend), ...children),
+  );
 }

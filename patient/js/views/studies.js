@@ -6,7 +6,7 @@ import { button, h, summaryList, tag } from "../dom.js";
 import { formatDate, formatPlainDate } from "../format.js";
 import { pageUrl } from "../nav.js";
 import { setNotice, takeNotice } from "../session.js";
-import { actionErrorMessage, field, inlineError, notice } from "./states.js";
+import { actionErrorMessage, back, checkbox, field, fieldset, inlineError, notice, radio } from "./states.js";
 
 const STATES = {
   done: ["Done", "green"],
@@ -21,37 +21,6 @@ const SEXES = [
   ["other", "Other"],
   ["not-stated", "I would rather not say"],
 ];
-
-function back(href = pageUrl("home"), text = "Your folders") {
-  return h("a", { class: "nhsuk-back-link", href }, text);
-}
-
-function fieldset(legend, ...children) {
-  return h(
-    "div",
-    { class: "nhsuk-form-group" },
-    h("fieldset", { class: "nhsuk-fieldset" }, h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--s" }, legend), ...children),
-  );
-}
-
-function checkbox(id, label, { value = "", hint = null } = {}) {
-  const input = h("input", { class: "nhsuk-checkboxes__input", id, name: id, type: "checkbox", value, "aria-describedby": hint ? `${id}-hint` : null });
-  return {
-    input,
-    item: h(
-      "div",
-      { class: "nhsuk-checkboxes__item" },
-      input,
-      h("label", { class: "nhsuk-label nhsuk-checkboxes__label", for: id }, label),
-      hint ? h("div", { class: "nhsuk-hint nhsuk-checkboxes__hint", id: `${id}-hint` }, hint) : null,
-    ),
-  };
-}
-
-function radio(name, id, value, label) {
-  const input = h("input", { class: "nhsuk-radios__input", id, name, type: "radio", value });
-  return { input, item: h("div", { class: "nhsuk-radios__item" }, input, h("label", { class: "nhsuk-label nhsuk-radios__label", for: id }, label)) };
-}
 
 function timepointName(t) {
   return t.week === 0 ? "Start (day 0)" : `Week ${t.week} (day ${t.day})`;

@@ -25,14 +25,12 @@ from PIL import Image
 
 from shared_code.adapters.local_kek import LocalKekProvider
 from shared_code.auth.principal import PATIENT, Principal
-from shared_code.bootstrap import build
-from shared_code.config import Settings
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS
 from shared_code.services import library, processing
 from skinvault_client.encryption import PublicJwkKek
-from tests.conftest import EXAMPLE_SETTINGS
 from tests.support.azurite import azurite_fixture
 from tests.support.images import make_photo
+from tests.support.real_services import azurite_services
 
 REGION = 4 * 1024 * 1024
 SIZES = [0, 1, REGION - 1, REGION, REGION + 1, 25_000_000]
@@ -167,21 +165,7 @@ def test_the_apps_routine_refuses_what_the_sdk_would_accept_with_v1(azurite, con
 # --------------------------------------------------------------------------- (c) the real pipeline
 @pytest.fixture(scope="module")
 def services(azurite, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("js-pipeline")
-    env = dict(
-        EXAMPLE_SETTINGS,
-        STORAGE=azurite.connection_string,
-        UPLOADS_STORAGE=azurite.connection_string,
-        SQLITE_PATH=str(tmp / "db.sqlite"),
-        KEK_PEM_PATH=str(tmp / "kek.pem"),
-        EMAIL_OUTBOX_DIR=str(tmp / "outbox"),
-        DEV_ISSUER_KEY_PATH=str(tmp / "dev.pem"),
-        MAX_UPLOAD_BYTES=str(10 * 1024 * 1024),
-    )
-    svc = build(Settings.from_env(env))
-    svc.store.ensure_containers()
-    svc.blobs.ensure_containers()
-    return svc
+    return azurite_services(azurite, tmp_path_factory.mktemp("js-pipeline"), MAX_UPLOAD_BYTES=str(10 * 1024 * 1024))
 
 
 @pytest.fixture

@@ -12,14 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from shared_code.auth.principal import PATIENT, Principal
-from shared_code.bootstrap import build
-from shared_code.config import Settings
 from shared_code.ports import IMAGES, PATIENTS, UPLOADS
 from shared_code.services import library, processing
 from skinvault_client.encryption import PublicJwkKek, upload_encrypted
-from tests.conftest import EXAMPLE_SETTINGS
 from tests.support.azurite import Azurite
 from tests.support.images import make_bomb_png, make_photo
+from tests.support.real_services import azurite_services
 
 REGION = 4 * 1024 * 1024
 JPEG = make_photo(640, 480, seed=41)
@@ -34,21 +32,7 @@ def azurite(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def services(azurite, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("rejections")
-    env = dict(
-        EXAMPLE_SETTINGS,
-        STORAGE=azurite.connection_string,
-        UPLOADS_STORAGE=azurite.connection_string,
-        SQLITE_PATH=str(tmp / "db.sqlite"),
-        KEK_PEM_PATH=str(tmp / "kek.pem"),
-        EMAIL_OUTBOX_DIR=str(tmp / "outbox"),
-        DEV_ISSUER_KEY_PATH=str(tmp / "dev.pem"),
-        MAX_UPLOAD_BYTES=str(10 * 1024 * 1024),
-    )
-    svc = build(Settings.from_env(env))
-    svc.store.ensure_containers()
-    svc.blobs.ensure_containers()
-    return svc
+    return azurite_services(azurite, tmp_path_factory.mktemp("rejections"), MAX_UPLOAD_BYTES=str(10 * 1024 * 1024))
 
 
 @pytest.fixture
