@@ -70,6 +70,7 @@ def make_worklist(base_url: str, clinic_id: str, n: int) -> None:
 def make_big_case(base_url: str, clinic_id: str, photos: int) -> str:
     from datetime import UTC, datetime, timedelta
 
+    from shared_code.services.quotas import MAX_PENDING_UPLOADS
     from tests.support.images import make_photo
 
     name = "Bench Hundred Photos"
@@ -81,9 +82,13 @@ def make_big_case(base_url: str, clinic_id: str, photos: int) -> str:
             data = make_photo(1024, 768, seed=1000 + i, gps=False)
             return upload_photo(api, info["folderId"], data, captured_at=start + timedelta(days=i), notes=f"Day {i + 1}")
 
+        ids: list[str] = []
         with ThreadPoolExecutor(max_workers=4) as pool:
-            ids = list(pool.map(one, range(photos)))
-        wait_ready(api, ids, timeout=600)
+            # in batches the per-patient quota allows (upload sessions waiting at once)
+            for first in range(0, photos, MAX_PENDING_UPLOADS):
+                batch = list(pool.map(one, range(first, min(first + MAX_PENDING_UPLOADS, photos))))
+                wait_ready(api, batch, timeout=600)
+                ids += batch
     return case_id_for(base_url, token(base_url, CLINICIAN["sub"], "clinician", CLINICIAN["name"]), name)
 
 
